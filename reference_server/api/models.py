@@ -1,0 +1,55 @@
+"""``/v1/models``: list, get, register and unregister, in the seed era's shapes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from reference_server.api.deps import stack_of
+from reference_server.resources.models import build_model
+
+router = APIRouter(tags=["models"])
+
+
+class RegisterModelRequest(BaseModel):
+    # Clients of other releases send extra fields; they are ignored, as upstream does.
+    model_config = ConfigDict(extra="ignore")
+
+    model_id: str
+    provider_id: str | None = None
+    provider_model_id: str | None = None
+    model_type: Literal["llm", "embedding"] = "llm"
+    metadata: dict[str, Any] | None = None
+
+
+@router.get("/v1/models")
+async def list_models(request: Request) -> JSONResponse:
+    return JSONResponse({"data": stack_of(request).models.list()})
+
+
+@router.get("/v1/models/{model_id:path}")
+async def get_model(model_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(stack_of(request).models.get(model_id).model_dump())
+
+
+@router.post("/v1/models")
+async def register_model(body: RegisterModelRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    model = build_model(
+        model_id=body.model_id,
+        provider_id=body.provider_id,
+        provider_model_id=body.provider_model_id,
+        model_type=body.model_type,
+        metadata=body.metadata,
+        inference_providers=stack.provider_ids("inference"),
+    )
+    return JSONResponse(stack.models.register(model).model_dump())
+
+
+@router.delete("/v1/models/{model_id:path}")
+async def unregister_model(model_id: str, request: Request) -> JSONResponse:
+    stack_of(request).models.unregister(model_id)
+    return JSONResponse(None)

@@ -1,0 +1,26 @@
+"""``/v1/providers``: what is configured, with secrets redacted and disabled entries absent."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from reference_server.api.deps import stack_of
+from reference_server.errors import NotFound
+
+router = APIRouter(tags=["providers"])
+
+
+@router.get("/v1/providers")
+async def list_providers(request: Request) -> JSONResponse:
+    return JSONResponse({"data": [provider.info() for provider in stack_of(request).providers]})
+
+
+@router.get("/v1/providers/{provider_id}")
+async def inspect_provider(provider_id: str, request: Request) -> JSONResponse:
+    # Ids are unique per API only (the seed uses ``meta-reference`` twice); the first wins,
+    # in the order of the config file.
+    for provider in stack_of(request).providers:
+        if provider.provider_id == provider_id:
+            return JSONResponse(provider.info())
+    raise NotFound(f"Provider {provider_id!r} not found")

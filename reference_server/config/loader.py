@@ -1,0 +1,167 @@
+"""run.yaml -> raw dict -> substituted and gated dict -> validated `StackConfig`.
+
+Every failure on the way is a `ConfigError` with a config path, so the caller prints one line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from reference_server.config.errors import ConfigError, join_path
+from reference_server.config.gating import resolve
+from reference_server.config.schema import IGNORED_TOP_LEVEL, RunConfig
+from reference_server.errors import StackError
+from reference_server.providers.catalog import PROVIDER_SPECS, known_types
+from reference_server.resources.models import Model, build_model
+
+log = logging.getLogger("reference_server.config")
+
+
+@dataclass
+class ProviderInstanceConfig:
+    api: str
+    provider_id: str
+    provider_type: str
+    config: BaseModel
+    raw_config: dict[str, Any]
+
+
+@dataclass
+class StackConfig:
+    """A config ready to build a stack from: typed, gated, cross-checked."""
+
+    run: RunConfig
+    providers: list[ProviderInstanceConfig]
+    models: list[Model]
+    source: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def provider_ids(self, api: str) -> list[str]:
+        return [p.provider_id for p in self.providers if p.api == api]
+
+
+def _path_of(location: tuple[int | str, ...], prefix: str = "") -> str:
+    path = prefix
+    for key in location:
+        path = join_path(path, key)
+    return path
+
+
+def _first_error(error: ValidationError, prefix: str = "") -> ConfigError:
+    first = error.errors()[0]
+    location = tuple(part for part in first["loc"] if not (isinstance(part, str) and "[" in part))
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    more = len(error.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(_path_of(location, prefix), message)
+
+
+def parse_yaml(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        raise ConfigError("", f"invalid YAML ({where}): {problem}") from None
+    if data is None:
+        raise ConfigError("", f"{source} is empty")
+    if not isinstance(data, dict):
+        raise ConfigError("", f"{source} must be a mapping at the top level, not a {type(data).__name__}")
+    return data
+
+
+def _check_providers(run: RunConfig) -> list[ProviderInstanceConfig]:
+    instances: list[ProviderInstanceConfig] = []
+    for api, entries in run.providers.items():
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            path = join_path(join_path("providers", api), index)
+            spec = PROVIDER_SPECS.get((api, entry.provider_type))
+            if spec is None:
+                choices = ", ".join(known_types(api)) or "none"
+                raise ConfigError(
+                    join_path(path, "provider_type"),
+                    f"unknown provider type {entry.provider_type!r} for API {api!r}; known: {choices}",
+                )
+            if entry.provider_id in seen:
+                raise ConfigError(join_path(path, "provider_id"), f"duplicate provider id {entry.provider_id!r}")
+            seen.add(entry.provider_id)
+            try:
+                typed = spec.config_model.model_validate(entry.config)
+            except ValidationError as exc:
+                raise _first_error(exc, join_path(path, "config")) from None
+            instances.append(ProviderInstanceConfig(api, entry.provider_id, entry.provider_type, typed, entry.config))
+    return instances
+
+
+def _check_models(run: RunConfig, providers: list[ProviderInstanceConfig]) -> list[Model]:
+    inference = [p.provider_id for p in providers if p.api == "inference"]
+    models: list[Model] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(run.models):
+        path = join_path("models", index)
+        try:
+            model = build_model(
+                model_id=entry.model_id,
+                provider_id=entry.provider_id,
+                provider_model_id=entry.provider_model_id,
+                model_type=entry.model_type,
+                metadata=entry.metadata,
+                inference_providers=inference,
+            )
+        except StackError as exc:
+            raise ConfigError(path, exc.message) from None
+        if model.identifier in seen and models[seen[model.identifier]] != model:
+            raise ConfigError(
+                join_path(path, "model_id"),
+                f"model {model.identifier!r} is already defined differently at models[{seen[model.identifier]}]",
+            )
+        if model.identifier not in seen:
+            seen[model.identifier] = len(models)
+            models.append(model)
+    return models
+
+
+def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>") -> StackConfig:
+    raw = parse_yaml(text, source)
+    warnings = [
+        f"{key}: unknown top-level key, ignored"
+        for key in raw
+        if key not in RunConfig.model_fields and key not in IGNORED_TOP_LEVEL
+    ]
+    resolved = resolve(raw, env)
+    try:
+        run = RunConfig.model_validate(resolved)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    providers = _check_providers(run)
+    models = _check_models(run, providers)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return StackConfig(run=run, providers=providers, models=models, warnings=warnings)
+
+
+def load_config(path: str | Path, env: Mapping[str, str]) -> StackConfig:
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("", f"cannot read config {str(source)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("", f"config {str(source)!r} is not UTF-8 text") from None
+    config = load_config_text(text, env, str(source))
+    config.source = source
+    return config

@@ -1,0 +1,32 @@
+"""What every configured provider instance offers the API layer, whatever its type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from reference_server.providers.catalog import redact
+
+NOT_IMPLEMENTED_HEALTH = {"status": "Not Implemented", "message": "Provider does not implement health check"}
+
+
+@dataclass
+class ProviderHandle:
+    api: str
+    provider_id: str
+    provider_type: str
+    config: BaseModel
+
+    def health(self) -> dict[str, Any]:
+        return dict(NOT_IMPLEMENTED_HEALTH)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "api": self.api,
+            "provider_id": self.provider_id,
+            "provider_type": self.provider_type,
+            "config": redact(self.config.model_dump(mode="json")),
+            "health": self.health(),
+        }

@@ -1,0 +1,94 @@
+"""Which ``provider_type`` serves which API, and what its ``config`` must look like.
+
+One table, looked up by ``(api, provider_type)``: the loader validates configs against it and
+the stack builder instantiates providers from it. Types the seed page names are all here; the
+ones whose behaviour has not been built yet are accepted and validated, and show up in
+``/v1/providers`` with health "Not Implemented".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference_server.config.schema import SqliteKVStoreConfig
+
+
+class _ProviderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class OllamaConfig(_ProviderConfig):
+    url: str = "http://localhost:11434"
+    raise_on_connect_error: bool = True
+
+
+class VLLMConfig(_ProviderConfig):
+    url: str | None = None
+    max_tokens: int = Field(default=4096, gt=0)
+    api_token: str | None = "fake"
+    tls_verify: bool | str = True
+
+
+class FaissConfig(_ProviderConfig):
+    kvstore: SqliteKVStoreConfig
+
+
+class SqliteVecConfig(_ProviderConfig):
+    db_path: str
+
+
+class LlamaGuardConfig(_ProviderConfig):
+    excluded_categories: list[str] = Field(default_factory=list)
+
+
+class OpenConfig(BaseModel):
+    """Providers whose behaviour this server does not implement: any mapping is accepted."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    api: str
+    provider_type: str
+    config_model: type[BaseModel]
+
+
+_SPECS = [
+    ProviderSpec("inference", "remote::ollama", OllamaConfig),
+    ProviderSpec("inference", "remote::vllm", VLLMConfig),
+    ProviderSpec("inference", "remote::bedrock", OpenConfig),
+    ProviderSpec("inference", "inline::meta-reference", OpenConfig),
+    ProviderSpec("vector_io", "inline::faiss", FaissConfig),
+    ProviderSpec("vector_io", "inline::sqlite-vec", SqliteVecConfig),
+    ProviderSpec("safety", "inline::llama-guard", LlamaGuardConfig),
+    ProviderSpec("safety", "remote::bedrock", OpenConfig),
+    ProviderSpec("agents", "inline::meta-reference", OpenConfig),
+    ProviderSpec("telemetry", "inline::meta-reference", OpenConfig),
+    ProviderSpec("eval", "inline::meta-reference", OpenConfig),
+]
+
+PROVIDER_SPECS: dict[tuple[str, str], ProviderSpec] = {(spec.api, spec.provider_type): spec for spec in _SPECS}
+
+
+def known_types(api: str) -> list[str]:
+    return sorted(spec.provider_type for spec in _SPECS if spec.api == api)
+
+
+SECRET_MARKERS = ("token", "secret", "password", "api_key", "apikey", "credential")
+REDACTED = "********"
+
+
+def redact(config: Any) -> Any:
+    """Hide secret-looking values before a config leaves the server (``/v1/providers``)."""
+    if isinstance(config, dict):
+        return {
+            key: (REDACTED if value is not None and any(m in str(key).lower() for m in SECRET_MARKERS) else redact(value))
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [redact(item) for item in config]
+    return config
