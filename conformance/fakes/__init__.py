@@ -1,0 +1,5 @@
+"""Loopback fakes of what a stack talks to. One implementation each, for the suite and the tests.
+
+Each fake is a Starlette app with a control surface under ``/_fake/`` (request log, steering),
+run as its own process by `conformance.fakes.handle.FakeProcess`.
+"""

@@ -1,0 +1,156 @@
+"""The HTTP client checks use: a timeout on every request, and a record of every exchange.
+
+The record is what makes a failure actionable: the plugin renders the failing check's last
+request as a ``curl`` line (credentials replaced by an environment variable reference).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from conformance.outcomes import inconclusive
+
+TOKEN_ENV = {"primary": "LLAMA_STACK_TOKEN", "alt": "LLAMA_STACK_TOKEN_ALT"}
+
+
+class Unreachable(AssertionError):
+    """The target did not answer at all (refused, reset, timed out)."""
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    token_role: str | None
+    status: int | None = None
+    response_text: str = ""
+
+    def curl(self) -> str:
+        parts = ["curl", "-sS", "-i", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.headers.items():
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.token_role:
+            parts += ["-H", f'"Authorization: Bearer ${TOKEN_ENV[self.token_role]}"']
+        if self.body is not None:
+            parts += ["--data-binary", shlex.quote(self.body.decode("utf-8", "replace"))]
+        return " ".join(parts)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: httpx.Headers
+    text: str
+    exchange: Exchange
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            raise AssertionError(
+                f"{self.exchange.method} {self.exchange.url}: body is not JSON: {self.text[:200]!r}"
+            ) from None
+
+    def describe(self) -> str:
+        return f"{self.exchange.method} {self.exchange.url} answered {self.status}: {self.text[:300]}"
+
+
+@dataclass
+class StackClient:
+    """One target's HTTP surface, shared by the checks of a session."""
+
+    base_url: str
+    tokens: dict[str, str | None] = field(default_factory=dict)
+    timeout: float = 10.0
+    _client: httpx.Client | None = None
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout, verify=False)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def recorder(self, exchanges: list[Exchange]) -> RecordingClient:
+        return RecordingClient(self, exchanges)
+
+
+@dataclass
+class RecordingClient:
+    """A check's view of the client: same connection pool, its own exchange record."""
+
+    stack: StackClient
+    exchanges: list[Exchange]
+
+    @property
+    def base_url(self) -> str:
+        return self.stack.base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        as_role: str | None = "primary",
+        expect: int | Iterable[int] | None = None,
+    ) -> Response:
+        """Send one request; with ``expect``, a different status fails the check.
+
+        An unexpected 401 or 403 means the suite lacked credentials, not that the target is
+        wrong: the check is then inconclusive rather than failed.
+        """
+        sent_headers = dict(headers or {})
+        body = content
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            sent_headers.setdefault("Content-Type", "application/json")
+        token = self.stack.tokens.get(as_role) if as_role else None
+        exchange = Exchange(method, self.stack.base_url + path, sent_headers, body, as_role if token else None)
+        self.exchanges.append(exchange)
+        wire_headers = dict(sent_headers)
+        if token:
+            wire_headers["Authorization"] = f"Bearer {token}"
+        try:
+            answer = self.stack._http().request(method, path, content=body, headers=wire_headers)
+        except httpx.TimeoutException:
+            raise Unreachable(f"{method} {path}: no answer within {self.stack.timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        exchange.status = answer.status_code
+        exchange.response_text = answer.text
+        response = Response(answer.status_code, answer.headers, answer.text, exchange)
+        if expect is not None:
+            expected = {expect} if isinstance(expect, int) else set(expect)
+            if response.status not in expected:
+                if response.status in (401, 403) and not expected & {401, 403}:
+                    inconclusive(f"{method} {path} answered {response.status}: the suite lacks credentials "
+                                 "for this target (pass --stack-token)")
+                raise AssertionError(f"expected {sorted(expected)}, but {response.describe()}")
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Response:
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("expect", 200)
+        return self.get(path, **kwargs).json()

@@ -1,0 +1,90 @@
+"""Launchers: the embedded reference server, or any command line with ``{config}`` and ``{port}``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.generation import REFERENCE, Generation
+from conformance.launchers.process import Exited, LaunchError, ManagedProcess, free_port
+
+REFERENCE_READY = "reference_server: listening on "
+
+
+@dataclass
+class Running:
+    url: str
+    process: ManagedProcess
+
+    def stop(self) -> int | None:
+        return self.process.stop()
+
+
+class Launcher:
+    """Starts one implementation with a scenario's config and environment."""
+
+    name: str
+    dialect: str
+    generation: Generation | None
+
+    def command(self, config: Path) -> tuple[list[str], int | None]:
+        raise NotImplementedError
+
+    def launch(self, config: Path, env: dict[str, str], workdir: Path, label: str, timeout: float) -> Running | Exited:
+        argv, port = self.command(config)
+        process = ManagedProcess(argv, env, workdir, label)
+        if port is None:
+            ready = process.wait_for_line(REFERENCE_READY, timeout)
+        else:
+            ready = process.wait_for_http(f"http://127.0.0.1:{port}/v1/health", timeout)
+            ready = f"http://127.0.0.1:{port}" if isinstance(ready, str) else ready
+        if isinstance(ready, Exited):
+            return ready
+        return Running(ready, process)
+
+
+class ReferenceLauncher(Launcher):
+    name = "reference"
+    dialect = "reference"
+    generation = REFERENCE
+
+    def command(self, config: Path) -> tuple[list[str], int | None]:
+        # Port 0 and the readiness line: no port race, no polling.
+        return [sys.executable, "-m", "reference_server", "run", str(config), "--port", "0"], None
+
+
+class CommandLauncher(Launcher):
+    """A user's command template, e.g. ``llama stack run {config} --port {port}``."""
+
+    def __init__(self, template: str, generation: Generation | None, dialect: str) -> None:
+        if "{config}" not in template or "{port}" not in template:
+            raise LaunchError(f"--stack-launcher {template!r} must contain both {{config}} and {{port}}")
+        self.name = template
+        self.template = template
+        self.generation = generation
+        self.dialect = dialect
+
+    def command(self, config: Path) -> tuple[list[str], int | None]:
+        port = free_port()
+        text = self.template.replace("{config}", shlex.quote(str(config))).replace("{port}", str(port))
+        return shlex.split(text), port
+
+
+def dialect_for(generation: Generation | None) -> str:
+    """Which fixture config a generation reads (files in ``fixtures/scenarios/<name>/``)."""
+    if generation is None or generation.is_reference:
+        return "reference"
+    assert generation.version is not None
+    if generation.version < (0, 2, 13):
+        return "0.2.12"
+    if generation.version < (0, 3, 0):
+        return "0.2.15"
+    return "0.7" if generation.version < (1, 0, 0) else "ogx-1"
+
+
+def launcher_from_option(value: str | None, generation: Generation | None) -> Launcher:
+    if value in (None, "", "reference"):
+        return ReferenceLauncher()
+    return CommandLauncher(value, generation, dialect_for(generation))

@@ -1,0 +1,167 @@
+"""Child processes the suite starts: servers under test and fakes.
+
+Rules every child follows: it runs in its own session (so its PID is its process group, and
+stopping it stops whatever it spawned), it is waited on with a deadline, and it is stopped by
+that PID, never by name. Readiness is a line on stdout when the child announces itself (the
+reference server and the fakes do), otherwise the first HTTP answer on its health route.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+class LaunchError(Exception):
+    """The child could not be started, or did not become ready in time."""
+
+
+@dataclass
+class Exited:
+    """The child ended before it became ready (the expected outcome of a failing start-up)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class ManagedProcess:
+    def __init__(self, argv: list[str], env: dict[str, str], workdir: Path, name: str) -> None:
+        self.argv = argv
+        self.name = name
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.stdout_path = workdir / f"{name}.stdout"
+        self.stderr_path = workdir / f"{name}.stderr"
+        self._stderr_file = self.stderr_path.open("wb")
+        self._stdout_chunks: list[bytes] = []
+        self._drainer: threading.Thread | None = None
+        try:
+            self.popen = subprocess.Popen(
+                argv,
+                env=env,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_file,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self._stderr_file.close()
+            raise LaunchError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def stdout_text(self) -> str:
+        return b"".join(self._stdout_chunks).decode("utf-8", "replace")
+
+    def stderr_text(self) -> str:
+        self._stderr_file.flush()
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def exited(self) -> Exited:
+        self._drain_rest()
+        return Exited(self.popen.returncode, self.stdout_text(), self.stderr_text())
+
+    def _drain_rest(self) -> None:
+        assert self.popen.stdout is not None
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)
+        elif self.popen.poll() is not None:
+            rest = self.popen.stdout.read()
+            if rest:
+                self._stdout_chunks.append(rest)
+
+    def wait_for_line(self, prefix: str, timeout: float) -> str | Exited:
+        """Block until stdout has a line starting with ``prefix`` (return the rest of it)."""
+        assert self.popen.stdout is not None
+        stream = self.popen.stdout
+        deadline = time.monotonic() + timeout
+        pending = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.stop()
+                    raise LaunchError(f"{self.name} did not become ready within {timeout:g} s")
+                if not selector.select(remaining):
+                    continue
+                chunk = os.read(stream.fileno(), 65536)
+                if not chunk:  # end of stream: the child exited
+                    self.popen.wait(timeout=max(deadline - time.monotonic(), 1))
+                    return Exited(self.popen.returncode, self.stdout_text() + pending.decode(), self.stderr_text())
+                self._stdout_chunks.append(chunk)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    line = raw.decode("utf-8", "replace").strip()
+                    if line.startswith(prefix):
+                        self._drain_in_background()
+                        return line[len(prefix):].strip()
+
+    def wait_for_http(self, url: str, timeout: float) -> str | Exited:
+        """Block until ``url`` gives any HTTP answer (a 401 counts: the server is up)."""
+        deadline = time.monotonic() + timeout
+        self._drain_in_background()
+        with httpx.Client(timeout=1.0, verify=False) as client:
+            while time.monotonic() < deadline:
+                try:
+                    client.get(url)
+                    return url
+                except httpx.TransportError:
+                    pass
+                try:  # waits for the child's exit, and paces the next attempt
+                    self.popen.wait(timeout=0.1)
+                    return self.exited()
+                except subprocess.TimeoutExpired:
+                    continue
+        self.stop()
+        raise LaunchError(f"{self.name} did not answer on {url} within {timeout:g} s")
+
+    def _drain_in_background(self) -> None:
+        """Keep reading stdout so a chatty child never blocks on a full pipe."""
+        assert self.popen.stdout is not None
+        stream = self.popen.stdout
+
+        def drain() -> None:
+            for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
+                self._stdout_chunks.append(chunk)
+
+        if self._drainer is None:
+            self._drainer = threading.Thread(target=drain, name=f"drain-{self.name}", daemon=True)
+            self._drainer.start()
+
+    def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM the child's process group, then SIGKILL after ``grace`` seconds."""
+        if self.popen.poll() is None:
+            for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(self.popen.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.popen.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        self._stderr_file.close()
+        return self.popen.returncode
+
+
+def free_port() -> int:
+    """A port that was free a moment ago, for launchers that must be told one in advance."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

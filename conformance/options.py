@@ -1,0 +1,82 @@
+"""The suite's options. Each resolves flag -> environment variable -> ini key -> default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    envs: tuple[str, ...]
+    help: str
+    default: str | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+OPTIONS = [
+    Option("--stack-url", ("LLAMA_STACK_URL", "OGX_URL"), "base URL of a running deployment to certify (black box)"),
+    Option("--stack-token", ("LLAMA_STACK_TOKEN",), "bearer token of the first principal"),
+    Option("--stack-token-alt", ("LLAMA_STACK_TOKEN_ALT",), "bearer token of a second principal, for access checks"),
+    Option(
+        "--stack-launcher", ("LLAMA_STACK_LAUNCHER",),
+        "'reference' (the default without --stack-url) or a command template with {config} and {port}, "
+        "used to start scenarios",
+    ),
+    Option("--stack-generation", ("LLAMA_STACK_GENERATION",),
+           "override generation detection: 'reference' or a version such as 0.2.12, 0.7.3, ogx-1.5"),
+    Option("--stack-profile", ("LLAMA_STACK_PROFILE",), "comma list of profiles to run (default: all)"),
+    Option("--stack-requirement", ("LLAMA_STACK_REQUIREMENT",), "comma list of requirement ids to run"),
+    Option("--request-timeout", ("LLAMA_STACK_REQUEST_TIMEOUT",), "seconds allowed for each request", "10"),
+    Option("--stack-launch-timeout", ("LLAMA_STACK_LAUNCH_TIMEOUT",),
+           "seconds allowed for a launched server to become ready", "30"),
+    Option("--stack-fixtures", ("LLAMA_STACK_FIXTURES",), "folder holding scenarios/ (default: the repo's fixtures/)"),
+    Option("--conformance-report", ("LLAMA_STACK_CONFORMANCE_REPORT",),
+           "folder to write results.json and report.html into"),
+]
+
+
+def register(parser: pytest.Parser) -> None:
+    group = parser.getgroup("llama-stack", "Llama Stack conformance")
+    for option in OPTIONS:
+        envs = " or ".join(f"${name}" for name in option.envs)
+        default = f"; default {option.default}" if option.default else ""
+        group.addoption(option.flag, dest=option.dest, default=None,
+                        help=f"{option.help} (env {envs}; ini {option.dest}{default})")
+        parser.addini(option.dest, help=option.help, default=None)
+
+
+def resolve(config: pytest.Config, dest: str) -> str | None:
+    option = next(o for o in OPTIONS if o.dest == dest)
+    value = config.getoption(dest)
+    if value not in (None, ""):
+        return str(value)
+    for name in option.envs:
+        if os.environ.get(name):
+            return os.environ[name]
+    ini = config.getini(dest)
+    if ini not in (None, "", []):
+        return str(ini)
+    return option.default
+
+
+def positive_number(config: pytest.Config, dest: str) -> float:
+    text = resolve(config, dest)
+    try:
+        value = float(text or "")
+    except ValueError:
+        raise pytest.UsageError(f"--{dest.replace('_', '-')}: expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise pytest.UsageError(f"--{dest.replace('_', '-')}: must be positive, got {text!r}")
+    return value
+
+
+def comma_list(config: pytest.Config, dest: str) -> list[str]:
+    text = resolve(config, dest) or ""
+    return [part.strip() for part in text.split(",") if part.strip()]

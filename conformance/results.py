@@ -1,0 +1,82 @@
+"""Collects check outcomes from pytest reports and turns them into per-requirement verdicts.
+
+It consumes only `TestReport` objects, so under pytest-xdist it runs in the controller on
+the reports the workers send back, and the verdicts are the same as in a serial run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from conformance.catalog import Requirement
+from conformance.outcomes import FAIL, PASS, combine, split_skip_reason
+
+
+@dataclass
+class CheckResult:
+    nodeid: str
+    requirements: list[str]
+    outcome: str = PASS
+    message: str = ""
+    curl: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+
+@dataclass
+class RequirementVerdict:
+    requirement: Requirement
+    verdict: str
+    checks: list[CheckResult]
+
+    @property
+    def reason(self) -> str:
+        for check in self.checks:
+            if check.outcome == self.verdict and check.message:
+                return check.message
+        return ""
+
+
+def _failure_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) or str(report.longrepr)
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    message = lines[0] if lines else "failed"
+    if report.when != "call":
+        message = f"error in {report.when}: {message}"
+    return message.removeprefix("AssertionError: ")
+
+
+class ResultCollector:
+    def __init__(self, catalog: dict[str, Requirement]) -> None:
+        self.catalog = catalog
+        self._checks: dict[str, CheckResult] = {}
+
+    def add(self, report: pytest.TestReport) -> None:
+        ids = [str(value) for name, value in report.user_properties if name == "requirement"]
+        if not ids:
+            return
+        check = self._checks.setdefault(report.nodeid, CheckResult(report.nodeid, ids))
+        check.duration += report.duration
+        if report.failed:
+            if check.outcome != FAIL:
+                check.outcome, check.message = FAIL, _failure_message(report)
+            check.curl = [str(v) for name, v in report.user_properties if name == "curl"] or check.curl
+        elif report.skipped and check.outcome != FAIL:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            check.outcome, check.message = split_skip_reason(str(reason))
+
+    def checks(self) -> list[CheckResult]:
+        return list(self._checks.values())
+
+    def verdicts(self) -> list[RequirementVerdict]:
+        by_requirement: dict[str, list[CheckResult]] = {}
+        for check in self._checks.values():
+            for requirement_id in check.requirements:
+                by_requirement.setdefault(requirement_id, []).append(check)
+        return [
+            RequirementVerdict(requirement, combine([c.outcome for c in checks]), checks)
+            for requirement_id, requirement in self.catalog.items()
+            if (checks := by_requirement.get(requirement_id))
+        ]

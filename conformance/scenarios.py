@@ -1,0 +1,126 @@
+"""Scenarios: named deployments that checks need, as data in ``fixtures/scenarios/``.
+
+A scenario is a folder: ``scenario.yaml`` (description, environment, fakes to start) and one
+run.yaml per config dialect (``reference.yaml``, ``0.2.12.yaml``, ...). The pool launches each
+scenario once per session on first use, shares it between checks, and stops everything at the
+end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.fakes.handle import FakeProcess
+from conformance.launchers.base import Launcher, Running
+from conformance.launchers.process import Exited, LaunchError
+from conformance.outcomes import not_evaluated
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# What a launched server inherits from the suite's environment; everything else is explicit.
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
+
+
+@dataclass
+class Scenario:
+    name: str
+    folder: Path
+    description: str
+    env: dict[str, str]
+    fakes: dict[str, dict[str, Any]]
+
+    def config_for(self, dialect: str) -> Path:
+        path = self.folder / f"{dialect}.yaml"
+        if not path.exists():
+            not_evaluated(f"scenario {self.name!r} has no config for dialect {dialect!r} ({path})")
+        return path
+
+
+def load_scenario(fixtures: Path, name: str) -> Scenario:
+    folder = fixtures / "scenarios" / name
+    meta_path = folder / "scenario.yaml"
+    if not meta_path.exists():
+        not_evaluated(f"scenario {name!r} not found under {fixtures} (set --stack-fixtures)")
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+    env = {str(k): "" if v is None else str(v) for k, v in (meta.get("env") or {}).items()}
+    return Scenario(name, folder, str(meta.get("description", "")), env, dict(meta.get("fakes") or {}))
+
+
+@dataclass
+class Launched:
+    """A scenario that was started: either serving, or exited during start-up."""
+
+    scenario: Scenario
+    outcome: Running | Exited
+    workdir: Path
+    fakes: dict[str, FakeProcess] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        if not isinstance(self.outcome, Running):
+            raise AssertionError(
+                f"scenario {self.scenario.name!r} did not start: exit {self.outcome.returncode}: "
+                f"{self.outcome.stderr.strip()[-500:]}"
+            )
+        return self.outcome.url
+
+    def stop(self) -> None:
+        if isinstance(self.outcome, Running):
+            self.outcome.stop()
+        for fake in self.fakes.values():
+            fake.stop()
+
+
+class ScenarioPool:
+    def __init__(self, launcher: Launcher, fixtures: Path, timeout: float) -> None:
+        self.launcher = launcher
+        self.fixtures = fixtures
+        self.timeout = timeout
+        self._root = Path(tempfile.mkdtemp(prefix="conformance-"))
+        self._shared: dict[str, Launched] = {}
+        self._owned: list[Launched] = []
+
+    def shared(self, name: str) -> Launched:
+        """The session's one instance of a scenario, started on first use."""
+        if name not in self._shared:
+            self._shared[name] = self.launch(name)
+        return self._shared[name]
+
+    def launch(self, name: str, extra_env: dict[str, str] | None = None) -> Launched:
+        """A fresh instance, with its own state folder; stopped at the end of the session."""
+        scenario = load_scenario(self.fixtures, name)
+        config = scenario.config_for(self.launcher.dialect)
+        workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self._root))
+        env = {key: os.environ[key] for key in INHERITED_ENV if key in os.environ}
+        home = workdir / "home"
+        home.mkdir()
+        env.update({"HOME": str(home), "SQLITE_STORE_DIR": str(workdir / "state")})
+        fakes: dict[str, FakeProcess] = {}
+        try:
+            for fake_name, options in scenario.fakes.items():
+                fake = FakeProcess(fake_name, workdir, models=options.get("models"))
+                fakes[fake_name] = fake
+                env[str(options.get("url_env", f"{fake_name.upper()}_URL"))] = fake.url
+            env.update(scenario.env)
+            env.update(extra_env or {})
+            outcome = self.launcher.launch(config, env, workdir, f"server-{name}", self.timeout)
+        except LaunchError:
+            for fake in fakes.values():
+                fake.stop()
+            raise
+        launched = Launched(scenario, outcome, workdir, fakes)
+        self._owned.append(launched)
+        return launched
+
+    def close(self) -> None:
+        for launched in self._owned:
+            launched.stop()
+        self._owned.clear()
+        self._shared.clear()
+        shutil.rmtree(self._root, ignore_errors=True)
