@@ -20,6 +20,8 @@ def profile_claims(verdicts: list[RequirementVerdict]) -> dict[str, str]:
         musts = [v for v in members if v.requirement.level == "MUST"]
         if not members:
             claims[profile] = "out of window"
+        elif musts and all(v.verdict == NOT_EVALUATED for v in musts):
+            claims[profile] = "not evaluated"
         elif all(v.verdict == PASS for v in musts) and musts:
             claims[profile] = "conformant"
         elif any(v.verdict == PASS for v in musts):

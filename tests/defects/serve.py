@@ -1,0 +1,348 @@
+"""Serve the reference server with one deliberate defect: the negative controls' targets.
+
+    python tests/defects/serve.py DEFECT CONFIG --port N
+
+Each defect reproduces a real way deployments go wrong (many are upstream behaviours from the
+research notes) by patching the reference server inside this process only. The production
+code path has no switch for any of this. `DEFECTS` maps a defect to the requirements whose
+checks must fail against it; tests/suite/test_negative_controls.py proves they do.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import reference_server.api.app as app_module
+import reference_server.cli as cli
+import reference_server.config.gating as gating
+import reference_server.config.substitution as substitution
+import reference_server.resources.models as models_module
+
+# A rewrite rule sees (method, path, status, body) and returns the new (status, body, content type).
+Rewrite = Callable[[str, str, int, bytes], tuple[int, bytes, str] | None]
+
+
+class RewritingMiddleware:
+    """Buffers each response and lets a rule replace its status and body."""
+
+    def __init__(self, app: ASGIApp, rule: Rewrite) -> None:
+        self.app = app
+        self.rule = rule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        status, body = int(start["status"]), b"".join(chunks)
+        content_type = "application/json"
+        changed = self.rule(scope["method"], scope["path"], status, body)
+        if changed is not None:
+            status, body, content_type = changed
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
+        headers += [(b"content-length", str(len(body)).encode()), (b"content-type", content_type.encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def rewrite_api(rule: Rewrite) -> Callable[[], None]:
+    def apply() -> None:
+        original = app_module.create_app
+
+        def create_app(stack: Any) -> Any:
+            app = original(stack)
+            app.add_middleware(RewritingMiddleware, rule=rule)
+            return app
+
+        app_module.create_app = create_app
+
+    return apply
+
+
+def json_rule(match: Callable[[str, str, int], bool], edit: Callable[[Any], Any],
+              status: int | None = None) -> Rewrite:
+    def rule(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+        if not match(method, path, code):
+            return None
+        return (status or code), json.dumps(edit(json.loads(body or b"null"))).encode(), "application/json"
+
+    return rule
+
+
+def get(path: str) -> Callable[[str, str, int], bool]:
+    return lambda method, actual, _code: method == "GET" and actual == path
+
+
+def each_entry(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[Any], Any]:
+    return lambda body: {**body, "data": [edit(dict(entry)) for entry in body["data"]]}
+
+
+def drop(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda entry: {k: v for k, v in entry.items() if k != key}
+
+
+def patch(module: Any, name: str, replacement: Callable[..., Any]) -> Callable[[], None]:
+    def apply() -> None:
+        original = getattr(module, name)
+        setattr(module, name, replacement(original))
+
+    return apply
+
+
+def all_of(*steps: Callable[[], None]) -> Callable[[], None]:
+    def apply() -> None:
+        for step in steps:
+            step()
+
+    return apply
+
+
+# ---------------------------------------------------------------- substitution defects
+
+
+def placeholder_defect(kind: str) -> Callable[[], None]:
+    """Change how one placeholder form resolves (the forms upstream releases got wrong)."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        def placeholder(text: str, start: int, env: Any, path: str) -> tuple[str | None, int]:
+            close = text.find("}", start)
+            body = text[start + len("${env."):close] if close > 0 else ""
+            name = body.split(":")[0].split("+")[0]
+            operator = body[len(name):]
+            if kind == "required-empty" and operator == "" and not env.get(name):
+                return "", close + 1
+            if kind == "required-literal" and operator == "":
+                return text[start:close + 1], close + 1
+            if kind == "default-empty-is-set" and operator.startswith(":=") and name in env:
+                return env[name], close + 1
+            if kind == "conditional-inverted" and operator.startswith(":+"):
+                return ("" if env.get(name) else operator[2:]), close + 1
+            if kind == "old-forms-literal" and operator[:1] in (":", "+") and operator[:2] not in (":=", ":+"):
+                return text[start:close + 1], close + 1
+            if kind == "old-conditional-literal" and operator.startswith("+"):
+                return text[start:close + 1], close + 1
+            if kind == "no-home" and operator.startswith(":=") and not env.get(name):
+                return operator[2:], close + 1
+            if kind == "malformed-literal" and (close < 0 or not name.isupper()):
+                end = close + 1 if close > 0 else len(text)
+                return text[start:end], end
+            return original(text, start, env, path)  # type: ignore[no-any-return]
+
+        return placeholder
+
+    return patch(substitution, "_placeholder", replacement)
+
+
+def first_placeholder_only() -> None:
+    original = substitution.substitute_string
+
+    def substitute_string(text: str, env: Any, path: str) -> Any:
+        start = text.find("${env.")
+        second = text.find("${env.", start + 1) if start >= 0 else -1
+        if second < 0:
+            return original(text, env, path)
+        return str(original(text[:second], env, path)) + text[second:]
+
+    substitution.substitute_string = substitute_string
+
+
+def traceback_on_config_error() -> None:
+    original = cli._serve
+
+    def serve(args: Any) -> None:
+        try:
+            original(args)
+        except Exception:
+            traceback.print_exc()
+            raise
+
+    cli._serve = serve
+
+
+def expand_disabled_configs() -> None:
+    """Expand a provider's body before looking at its gate (0.2.12 had no gate at all)."""
+    original = gating._expand_gated_entry
+
+    def expand(entry: dict[str, Any], gate_fields: tuple[str, ...], env: Any, path: str) -> Any:
+        gating.substitute(entry, env, path)
+        return original(entry, gate_fields, env, path)
+
+    gating._expand_gated_entry = expand
+
+
+def keep_disabled_providers() -> None:
+    """List switched-off providers under their sentinel id, as 0.2.15 did."""
+    original = gating._gate_providers
+
+    def gate(providers: dict[str, Any], env: Any) -> dict[str, Any]:
+        result = original(providers, env)
+        for api, entries in providers.items():
+            for index, entry in enumerate(entries):
+                if gating.substitute(entry.get("provider_id"), env, "") in (None, "", gating.DISABLED):
+                    result[api].append({"provider_id": f"{gating.DISABLED}{index}",
+                                        "provider_type": entry["provider_type"], "config": {}})
+        return result
+
+    gating._gate_providers = gate
+
+
+def ignore_resource_gate(field: str, stringify_empty: bool = False) -> Callable[[], None]:
+    """Stop one field from gating models (providers keep their gate); optionally register an
+    empty id as the text "None", as a server that stringifies ids would."""
+
+    def apply() -> None:
+        original = gating._expand_gated_entry
+
+        def expand(entry: dict[str, Any], gate_fields: tuple[str, ...], env: Any, path: str) -> Any:
+            if path.startswith("models"):
+                gate_fields = tuple(f for f in gate_fields if f != field)
+                expanded = original(entry, gate_fields, env, path)
+                if stringify_empty and expanded is not None and expanded.get(field) in (None, ""):
+                    expanded[field] = "None"
+                return expanded
+            return original(entry, gate_fields, env, path)
+
+        gating._expand_gated_entry = expand
+
+    return apply
+
+
+def unknown_provider_falls_back() -> None:
+    original = models_module.pick_provider
+
+    def pick(requested: str | None, available: list[str], what: str) -> str:
+        if requested and requested not in available and available:
+            return available[0]
+        return original(None if requested in (None, "", gating.DISABLED) else requested, available, what)
+
+    models_module.pick_provider = pick
+
+
+def provider_model_id_not_defaulted() -> None:
+    original = models_module.build_model
+
+    def build(**kwargs: Any) -> Any:
+        model = original(**kwargs)
+        if not kwargs.get("provider_model_id"):
+            model = model.model_copy(update={"provider_resource_id": "unset"})
+        return model
+
+    models_module.build_model = build
+    import reference_server.config.loader as loader  # noqa: PLC0415
+
+    loader.build_model = build
+
+
+def coerce_plain_strings() -> None:
+    original_substitute = substitution.substitute
+
+    def substitute(value: Any, env: Any, path: str = "") -> Any:
+        if isinstance(value, str) and "${env." not in value:
+            return substitution.coerce(value)
+        if isinstance(value, dict):
+            return {k: substitute(v, env, f"{path}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [substitute(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+        return original_substitute(value, env, path)
+
+    substitution.substitute = substitute
+    gating.substitute = substitute
+
+
+def no_coercion() -> None:
+    substitution.coerce = lambda text: None if text == "" else text
+
+
+@dataclass(frozen=True)
+class Defect:
+    requirements: tuple[str, ...]
+    apply: Callable[[], None]
+    # True only where failing to start *is* the defect's real-world face (upstream 0.2.12
+    # expanding a disabled provider's config); elsewhere a scenario that does not start would
+    # make the checks fail for the wrong reason, and the negative-control test rejects that.
+    breaks_startup: bool = False
+
+
+def _missing_model(status: int) -> Defect:
+    rule = json_rule(lambda m, p, c: m == "GET" and p.startswith("/v1/models/") and c == 404, lambda body: body, status)
+    return Defect(("CORE-ERR-001",) if status >= 500 else ("CORE-ERR-002",), rewrite_api(rule))
+
+
+DEFECTS: dict[str, Defect] = {
+    "none": Defect((), lambda: None),
+    # core
+    "health-not-ok": Defect(("CORE-HEALTH-001",), rewrite_api(json_rule(get("/v1/health"), lambda b: {"status": "Error"}))),
+    "version-missing": Defect(("CORE-VERSION-001",), rewrite_api(json_rule(get("/v1/version"), lambda b: {}))),
+    "providers-without-health": Defect(
+        ("CORE-PROVIDERS-001",), rewrite_api(json_rule(get("/v1/providers"), each_entry(drop("health"))))),
+    "unknown-provider-200": Defect(("CORE-PROVIDERS-002",), rewrite_api(json_rule(
+        lambda m, p, c: p.startswith("/v1/providers/") and c == 404, lambda b: {"provider_id": "x"}, 200))),
+    "routes-without-health": Defect(("CORE-ROUTES-001",), rewrite_api(json_rule(
+        get("/v1/inspect/routes"), lambda b: {"data": [r for r in b["data"] if r["route"] != "/v1/health"]}))),
+    "models-without-type": Defect(("CORE-MODELS-001",), rewrite_api(json_rule(get("/v1/models"), each_entry(drop("type"))))),
+    "models-foreign-provider": Defect(("CORE-MODELS-003",), rewrite_api(json_rule(
+        get("/v1/models"), each_entry(lambda m: {**m, "provider_id": "ghost"})))),
+    "unregister-answers-200-without-deleting": Defect(("CORE-MODELS-004",), patch(
+        __import__("reference_server.resources.registry", fromlist=["ModelRegistry"]).ModelRegistry,
+        "unregister", lambda original: lambda self, identifier: None)),
+    "missing-model-500": _missing_model(500),
+    "missing-model-400": _missing_model(400),
+    "validation-422-unnamed": Defect(("CORE-ERR-003",), rewrite_api(json_rule(
+        lambda m, p, c: m == "POST" and c == 400, lambda b: {"detail": "Unprocessable"}, 422))),
+    "unknown-route-html": Defect(("CORE-ERR-004",), rewrite_api(
+        lambda m, p, c, b: (404, b"<html>Not Found</html>", "text/html") if c == 404 and "/models/" not in p else None)),
+    "detail-error-shape": Defect(("CORE-ERR-005",), rewrite_api(json_rule(
+        lambda m, p, c: c >= 400, lambda b: {"detail": b["error"]["message"]}))),
+    "sentinel-in-providers": Defect(("CORE-DISABLED-001", "CFG-GATE-002"), keep_disabled_providers),
+    "placeholder-in-providers": Defect(("CORE-PLACEHOLDER-001",), rewrite_api(json_rule(
+        get("/v1/providers"), each_entry(lambda p: {**p, "config": {"url": "${env.OLLAMA_URL}"}})))),
+    # config
+    "required-literal": Defect(("CFG-ENV-001",), placeholder_defect("required-literal")),
+    "default-empty-is-set": Defect(("CFG-ENV-002",), placeholder_defect("default-empty-is-set")),
+    "conditional-inverted": Defect(("CFG-ENV-003",), placeholder_defect("conditional-inverted")),
+    "old-forms-literal": Defect(("CFG-ENV-004", "CFG-ENV-005"), placeholder_defect("old-forms-literal")),
+    "old-conditional-literal": Defect(("CFG-ENV-005",), placeholder_defect("old-conditional-literal")),
+    "first-placeholder-only": Defect(("CFG-ENV-006",), first_placeholder_only),
+    "no-coercion": Defect(("CFG-ENV-007",), no_coercion),
+    "coerce-plain-strings": Defect(("CFG-ENV-008",), coerce_plain_strings),
+    "required-empty": Defect(("CFG-ENV-009",), placeholder_defect("required-empty")),
+    "no-home-expansion": Defect(("CFG-ENV-010",), placeholder_defect("no-home")),
+    "malformed-literal": Defect(("CFG-ENV-011",), placeholder_defect("malformed-literal")),
+    "traceback-on-config-error": Defect(("CFG-ENV-012",), traceback_on_config_error),
+    "disabled-config-expanded": Defect(("CFG-GATE-001",), expand_disabled_configs, breaks_startup=True),
+    "disabled-provider-listed": Defect(("CFG-GATE-002",), keep_disabled_providers),
+    "provider-model-id-gate-ignored": Defect(("CFG-GATE-003",), ignore_resource_gate("provider_model_id")),
+    "provider-id-gate-ignored": Defect(("CFG-GATE-004",),
+                                       all_of(ignore_resource_gate("provider_id"), unknown_provider_falls_back)),
+    "empty-model-id-registered": Defect(("CFG-GATE-005",), ignore_resource_gate("model_id", stringify_empty=True)),
+    "provider-model-id-not-defaulted": Defect(("CFG-MODEL-001",), provider_model_id_not_defaulted),
+}
+
+
+def main() -> int:
+    if len(sys.argv) < 3 or sys.argv[1] not in DEFECTS:
+        print(f"usage: serve.py DEFECT CONFIG [reference_server run options]; defects: {', '.join(DEFECTS)}",
+              file=sys.stderr)
+        return 2
+    DEFECTS[sys.argv[1]].apply()
+    return cli.main(["run", *sys.argv[2:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Negative controls: every check fails against a server with the matching defect.
+
+Each case runs the real suite, in a subprocess, against `tests/defects/serve.py DEFECT` through
+the command-template launcher, restricted to the requirements the defect targets, and reads
+the verdicts from results.json. The defect-free run of the same harness must pass everything,
+so a failure here is the defect's doing, not the harness's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.catalog import load_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+SERVE = REPO / "tests" / "defects" / "serve.py"
+
+
+def _defects() -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("defect_server", SERVE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return dict(module.DEFECTS)
+
+
+DEFECTS = _defects()
+
+
+def run_suite(defect: str, requirements: tuple[str, ...], report: Path) -> tuple[int, dict[str, Any], str]:
+    argv = [
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+        "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), str(REPO / "conformance" / "checks"),
+        "--stack-launcher", f"{sys.executable} {SERVE} {defect} {{config}} --port {{port}}",
+        "--stack-generation", "reference", "--conformance-report", str(report),
+    ]
+    if requirements:
+        argv += ["--stack-requirement", ",".join(requirements)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO, stdin=subprocess.DEVNULL)
+    results = json.loads((report / "results.json").read_text()) if (report / "results.json").exists() else {}
+    verdicts = {entry["id"]: entry for entry in results.get("requirements", [])}
+    return done.returncode, verdicts, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_every_requirement_has_a_negative_control() -> None:
+    covered = {requirement for defect in DEFECTS.values() for requirement in defect.requirements}
+    missing = sorted(set(load_catalog()) - covered)
+    assert not missing, f"requirements without a defect proving their checks can fail: {missing}"
+
+
+def test_the_harness_passes_everything_without_a_defect(tmp_path: Path) -> None:
+    code, verdicts, output = run_suite("none", (), tmp_path)
+    assert code == 0, output
+    assert set(verdicts) == set(load_catalog()), output
+    assert {entry["verdict"] for entry in verdicts.values()} == {"pass"}, verdicts
+
+
+@pytest.mark.parametrize("defect", sorted(name for name in DEFECTS if name != "none"))
+def test_checks_fail_on_their_defect(defect: str, tmp_path: Path) -> None:
+    targeted = DEFECTS[defect].requirements
+    code, verdicts, output = run_suite(defect, targeted, tmp_path)
+    assert code == 1, f"the suite exited {code} against defect {defect!r}\n{output}"
+    wrong = {r: verdicts.get(r, {}).get("verdict") for r in targeted if verdicts.get(r, {}).get("verdict") != "fail"}
+    assert not wrong, f"against defect {defect!r} these requirements did not fail: {wrong}\n{output}"
+    if not DEFECTS[defect].breaks_startup:
+        # Failing because the target never came up proves nothing about the check.
+        messages = [c["message"] for r in targeted for c in verdicts[r]["checks"] if c["outcome"] == "fail"]
+        unrelated = [m for m in messages if "did not start" in m]
+        assert not unrelated, f"defect {defect!r}: checks failed only because a scenario did not start: {unrelated}"
