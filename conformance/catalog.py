@@ -65,7 +65,15 @@ def _validate(entry: dict[str, Any], index: int) -> Requirement:
     for bound in ("since", "until"):
         if entry.get(bound) is not None and parse_version(str(entry[bound])) is None:
             raise ValueError(f"{where}: {bound} must be a version")
-    return Requirement(**{key: (str(value) if value is not None else None) for key, value in entry.items()})
+    bounds = {bound: (str(entry[bound]) if entry.get(bound) is not None else None) for bound in ("since", "until")}
+    return Requirement(
+        id=entry["id"],
+        level=entry["level"],
+        profile=entry["profile"],
+        text=entry["text"],
+        source=entry["source"],
+        **bounds,
+    )
 
 
 @cache
@@ -92,8 +100,14 @@ def render_markdown(catalog: dict[str, Requirement]) -> str:
     ]
     for profile, purpose in PROFILES.items():
         members = [r for r in catalog.values() if r.profile == profile]
-        lines += [f"## Profile `{profile}`", "", purpose, "", "| id | level | window | requirement | source |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## Profile `{profile}`",
+            "",
+            purpose,
+            "",
+            "| id | level | window | requirement | source |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for r in members:
             text = r.text.replace("|", "\\|")
             lines.append(f"| {r.id} | {r.level} | {r.window()} | {text} | {r.source} |")

@@ -137,8 +137,10 @@ class RecordingClient:
             expected = {expect} if isinstance(expect, int) else set(expect)
             if response.status not in expected:
                 if response.status in (401, 403) and not expected & {401, 403}:
-                    inconclusive(f"{method} {path} answered {response.status}: the suite lacks credentials "
-                                 "for this target (pass --stack-token)")
+                    inconclusive(
+                        f"{method} {path} answered {response.status}: the suite lacks credentials "
+                        "for this target (pass --stack-token)"
+                    )
                 raise AssertionError(f"expected {sorted(expected)}, but {response.describe()}")
         return response
 

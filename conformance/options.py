@@ -25,20 +25,29 @@ OPTIONS = [
     Option("--stack-token", ("LLAMA_STACK_TOKEN",), "bearer token of the first principal"),
     Option("--stack-token-alt", ("LLAMA_STACK_TOKEN_ALT",), "bearer token of a second principal, for access checks"),
     Option(
-        "--stack-launcher", ("LLAMA_STACK_LAUNCHER",),
+        "--stack-launcher",
+        ("LLAMA_STACK_LAUNCHER",),
         "'reference' (the default without --stack-url) or a command template with {config} and {port}, "
         "used to start scenarios",
     ),
-    Option("--stack-generation", ("LLAMA_STACK_GENERATION",),
-           "override generation detection: 'reference' or a version such as 0.2.12, 0.7.3, ogx-1.5"),
+    Option(
+        "--stack-generation",
+        ("LLAMA_STACK_GENERATION",),
+        "override generation detection: 'reference' or a version such as 0.2.12, 0.7.3, ogx-1.5",
+    ),
     Option("--stack-profile", ("LLAMA_STACK_PROFILE",), "comma list of profiles to run (default: all)"),
     Option("--stack-requirement", ("LLAMA_STACK_REQUIREMENT",), "comma list of requirement ids to run"),
     Option("--request-timeout", ("LLAMA_STACK_REQUEST_TIMEOUT",), "seconds allowed for each request", "10"),
-    Option("--stack-launch-timeout", ("LLAMA_STACK_LAUNCH_TIMEOUT",),
-           "seconds allowed for a launched server to become ready", "30"),
+    Option(
+        "--stack-launch-timeout",
+        ("LLAMA_STACK_LAUNCH_TIMEOUT",),
+        "seconds allowed for a launched server to become ready",
+        "30",
+    ),
     Option("--stack-fixtures", ("LLAMA_STACK_FIXTURES",), "folder holding scenarios/ (default: the repo's fixtures/)"),
-    Option("--conformance-report", ("LLAMA_STACK_CONFORMANCE_REPORT",),
-           "folder to write results.json and report.html into"),
+    Option(
+        "--conformance-report", ("LLAMA_STACK_CONFORMANCE_REPORT",), "folder to write results.json and report.html into"
+    ),
 ]
 
 
@@ -47,8 +56,9 @@ def register(parser: pytest.Parser) -> None:
     for option in OPTIONS:
         envs = " or ".join(f"${name}" for name in option.envs)
         default = f"; default {option.default}" if option.default else ""
-        group.addoption(option.flag, dest=option.dest, default=None,
-                        help=f"{option.help} (env {envs}; ini {option.dest}{default})")
+        group.addoption(
+            option.flag, dest=option.dest, default=None, help=f"{option.help} (env {envs}; ini {option.dest}{default})"
+        )
         parser.addini(option.dest, help=option.help, default=None)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from conformance import __version__
 from conformance.catalog import Requirement, load_catalog
 from conformance.generation import Generation, parse_override
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
-from conformance.launchers import LaunchError, Launcher, launcher_from_option
+from conformance.launchers import Launcher, LaunchError, launcher_from_option
 from conformance.options import comma_list, positive_number, register, resolve
 from conformance.outcomes import not_evaluated, out_of_window
 from conformance.report import results_document, terminal_lines, write_reports
@@ -137,8 +137,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except Unreachable as exc:
         pytest.exit(f"conformance: cannot reach {redact_url(settings.url)}: {exc}", returncode=EXIT_UNREACHABLE)
     except AssertionError as exc:
-        pytest.exit(f"conformance: {redact_url(settings.url)} does not answer like a Llama Stack: {exc}",
-                    returncode=EXIT_UNREACHABLE)
+        pytest.exit(
+            f"conformance: {redact_url(settings.url)} does not answer like a Llama Stack: {exc}",
+            returncode=EXIT_UNREACHABLE,
+        )
     finally:
         client.close()
 
@@ -191,7 +193,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     exchanges = item.stash.get(EXCHANGES, None)
     if report.failed and exchanges:
@@ -314,7 +318,9 @@ def _requirement_window(request: pytest.FixtureRequest) -> None:
         return
     generation: Generation = request.getfixturevalue("stack_generation")
     catalog = load_catalog()
-    applicable: list[Requirement] = [catalog[i] for i in ids if generation.in_window(catalog[i].since, catalog[i].until)]
+    applicable: list[Requirement] = [
+        catalog[i] for i in ids if generation.in_window(catalog[i].since, catalog[i].until)
+    ]
     if not applicable:
         windows = "; ".join(f"{i} applies to {catalog[i].window()}" for i in ids)
         out_of_window(f"{generation.name}: {windows}")
@@ -348,12 +354,12 @@ class ScenarioAccess:
 
 
 @pytest.fixture
-def scenarios(request: pytest.FixtureRequest, stack_settings: Settings,
-              stack_pool: ScenarioPool | None) -> Iterator[ScenarioAccess]:
+def scenarios(
+    request: pytest.FixtureRequest, stack_settings: Settings, stack_pool: ScenarioPool | None
+) -> Iterator[ScenarioAccess]:
     """Managed checks start prepared configs; without a launcher they are not evaluated."""
     if stack_pool is None:
-        not_evaluated("needs a launcher to start scenario configs (run without --stack-url, "
-                      "or pass --stack-launcher)")
+        not_evaluated("needs a launcher to start scenario configs (run without --stack-url, or pass --stack-launcher)")
     exchanges: list[Exchange] = []
     request.node.stash[EXCHANGES] = exchanges
     access = ScenarioAccess(stack_pool, stack_settings, exchanges)

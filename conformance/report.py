@@ -70,8 +70,13 @@ def results_document(meta: dict[str, Any], verdicts: list[RequirementVerdict]) -
                 "verdict": v.verdict,
                 "reason": v.reason,
                 "checks": [
-                    {"id": c.nodeid, "outcome": c.outcome, "message": c.message, "curl": c.curl,
-                     "duration_s": round(c.duration, 3)}
+                    {
+                        "id": c.nodeid,
+                        "outcome": c.outcome,
+                        "message": c.message,
+                        "curl": c.curl,
+                        "duration_s": round(c.duration, 3),
+                    }
                     for c in v.checks
                 ],
             }
@@ -105,11 +110,15 @@ def html_document(doc: dict[str, Any]) -> str:
         checks = []
         for check in req["checks"]:
             curl = "".join(f"<pre><code>{esc(line)}</code></pre>" for line in check["curl"])
-            checks.append(f"<li><code>{esc(check['id'])}</code>: <span class='{esc(check['outcome'])}'>"
-                          f"{esc(check['outcome'])}</span> {esc(check['message'])}{curl}</li>")
-        details.append(f"<h3 id='{esc(req['id'])}'>{esc(req['id'])} — {esc(req['verdict'])}</h3>"
-                       f"<p>{esc(req['text'])}<br><small>source: {esc(req['source'])}</small></p>"
-                       f"<ul>{''.join(checks)}</ul>")
+            checks.append(
+                f"<li><code>{esc(check['id'])}</code>: <span class='{esc(check['outcome'])}'>"
+                f"{esc(check['outcome'])}</span> {esc(check['message'])}{curl}</li>"
+            )
+        details.append(
+            f"<h3 id='{esc(req['id'])}'>{esc(req['id'])} — {esc(req['verdict'])}</h3>"
+            f"<p>{esc(req['text'])}<br><small>source: {esc(req['source'])}</small></p>"
+            f"<ul>{''.join(checks)}</ul>"
+        )
     summary = ", ".join(f"{n} {verdict}" for verdict, n in doc["summary"].items() if n)
     profiles = "".join(f"<li>{esc(p)}: {esc(c)}</li>" for p, c in doc["profiles"].items())
     return (

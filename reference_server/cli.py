@@ -61,7 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=_port, help="port to listen on (0: any free port); default server.port, then 8321")
     run.add_argument("--host", help="address to bind; default server.host, then 127.0.0.1 (0.0.0.0 in containers)")
     run.add_argument(
-        "--env", type=_env_pair, action="append", default=[], metavar="KEY=VALUE",
+        "--env",
+        type=_env_pair,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="set an environment variable before substitution (repeatable)",
     )
     run.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -100,8 +104,8 @@ def _serve(args: argparse.Namespace) -> None:
     env.update(dict(args.env))
     config = load_config(args.config, env)
 
-    from reference_server.api.app import create_app  # noqa: PLC0415 - keeps `--help` fast
-    from reference_server.stack import Stack  # noqa: PLC0415
+    from reference_server.api.app import create_app
+    from reference_server.stack import Stack
 
     server_config = config.run.server
     for field in ("tls_certfile", "tls_keyfile", "tls_cafile"):

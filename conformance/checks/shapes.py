@@ -18,7 +18,7 @@ def expect_fields(obj: Any, fields: dict[str, type | tuple[type, ...]], where: s
 
 def expect_data_list(body: Any, where: str) -> list[Any]:
     assert isinstance(body, dict) and isinstance(body.get("data"), list), (
-        f"{where}: expected {{\"data\": [...]}}, got {body!r:.300}"
+        f'{where}: expected {{"data": [...]}}, got {body!r:.300}'
     )
     return list(body["data"])
 

@@ -44,30 +44,50 @@ def test_required_placeholder_takes_the_value(scenarios: ScenarioAccess) -> None
 
 @requirement("CFG-ENV-002")
 def test_default_form(scenarios: ScenarioAccess) -> None:
-    expect_values(probe_metadata(scenarios)[0], {
-        "new_default_set": "fromenv", "new_default_unset": "dflt", "new_default_empty": "dflt",
-    })
+    expect_values(
+        probe_metadata(scenarios)[0],
+        {
+            "new_default_set": "fromenv",
+            "new_default_unset": "dflt",
+            "new_default_empty": "dflt",
+        },
+    )
 
 
 @requirement("CFG-ENV-003")
 def test_conditional_form(scenarios: ScenarioAccess) -> None:
-    expect_values(probe_metadata(scenarios)[0], {
-        "new_conditional_set": "val", "new_conditional_unset": EMPTY, "new_conditional_empty": EMPTY,
-    })
+    expect_values(
+        probe_metadata(scenarios)[0],
+        {
+            "new_conditional_set": "val",
+            "new_conditional_unset": EMPTY,
+            "new_conditional_empty": EMPTY,
+        },
+    )
 
 
 @requirement("CFG-ENV-004")
 def test_seed_default_form(scenarios: ScenarioAccess) -> None:
-    expect_values(probe_metadata(scenarios)[0], {
-        "old_default_set": "fromenv", "old_default_unset": "dflt", "old_default_empty": "dflt",
-    })
+    expect_values(
+        probe_metadata(scenarios)[0],
+        {
+            "old_default_set": "fromenv",
+            "old_default_unset": "dflt",
+            "old_default_empty": "dflt",
+        },
+    )
 
 
 @requirement("CFG-ENV-005")
 def test_seed_conditional_form(scenarios: ScenarioAccess) -> None:
-    expect_values(probe_metadata(scenarios)[0], {
-        "old_conditional_set": "val", "old_conditional_unset": EMPTY, "old_conditional_empty": EMPTY,
-    })
+    expect_values(
+        probe_metadata(scenarios)[0],
+        {
+            "old_conditional_set": "val",
+            "old_conditional_unset": EMPTY,
+            "old_conditional_empty": EMPTY,
+        },
+    )
 
 
 @requirement("CFG-ENV-006")
@@ -172,4 +192,6 @@ def test_empty_model_id_is_not_registered(scenarios: ScenarioAccess) -> None:
 def test_provider_model_id_defaults_to_model_id(scenarios: ScenarioAccess) -> None:
     model = gating_models(scenarios).get("llama3.2:3b")
     assert model is not None, "model llama3.2:3b from the config is not registered"
-    assert model.get("provider_resource_id") == "llama3.2:3b", f"provider_resource_id is {model.get('provider_resource_id')!r}"
+    assert model.get("provider_resource_id") == "llama3.2:3b", (
+        f"provider_resource_id is {model.get('provider_resource_id')!r}"
+    )

@@ -41,8 +41,9 @@ def test_providers_listing_shape(stack_api: RecordingClient) -> None:
     providers = expect_data_list(stack_api.get_json("/v1/providers"), "/v1/providers")
     for index, provider in enumerate(providers):
         where = f"/v1/providers data[{index}]"
-        expect_fields(provider, {"api": str, "provider_id": str, "provider_type": str, "config": dict,
-                                 "health": dict}, where)
+        expect_fields(
+            provider, {"api": str, "provider_id": str, "provider_type": str, "config": dict, "health": dict}, where
+        )
         assert isinstance(provider["health"].get("status"), str), f"{where}: health has no status string"
 
 
@@ -73,8 +74,11 @@ def test_models_listing_shape(stack_api: RecordingClient) -> None:
     models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
     for index, model in enumerate(models):
         where = f"/v1/models data[{index}]"
-        expect_fields(model, {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str,
-                              "model_type": str}, where)
+        expect_fields(
+            model,
+            {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str, "model_type": str},
+            where,
+        )
         assert model["type"] == "model", f"{where}: type is {model['type']!r}, expected 'model'"
         assert model["model_type"] in ("llm", "embedding"), f"{where}: model_type is {model['model_type']!r}"
 
@@ -99,7 +103,9 @@ def test_model_register_get_list_unregister(stack_api: RecordingClient) -> None:
     body = {"model_id": alias, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
     try:
         registered = stack_api.post("/v1/models", json_body=body, expect=200).json()
-        assert isinstance(registered, dict) and registered.get("identifier") == alias, f"register answered {registered!r}"
+        assert isinstance(registered, dict) and registered.get("identifier") == alias, (
+            f"register answered {registered!r}"
+        )
         fetched = stack_api.get_json(f"/v1/models/{alias}")
         assert fetched.get("identifier") == alias and fetched.get("provider_id") == base["provider_id"], (
             f"GET /v1/models/{alias} answered {fetched!r:.300}"
@@ -158,7 +164,9 @@ def test_error_bodies_have_the_documented_shape(stack_api: RecordingClient) -> N
 
 
 def _listing_texts(stack_api: RecordingClient) -> dict[str, str]:
-    return {path: stack_api.get(path, expect=200).text for path in ("/v1/providers", "/v1/models", "/v1/inspect/routes")}
+    return {
+        path: stack_api.get(path, expect=200).text for path in ("/v1/providers", "/v1/models", "/v1/inspect/routes")
+    }
 
 
 @requirement("CORE-DISABLED-001")

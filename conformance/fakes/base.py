@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_fake/"
 
@@ -30,8 +30,12 @@ class FakeState:
             setattr(self, key, value)
 
     def public(self) -> dict[str, Any]:
-        return {"models": self.models, "fail_next": self.fail_next, "fail_status": self.fail_status,
-                "latency_s": self.latency_s}
+        return {
+            "models": self.models,
+            "fail_next": self.fail_next,
+            "fail_status": self.fail_status,
+            "latency_s": self.latency_s,
+        }
 
 
 class RecordingMiddleware:
@@ -52,13 +56,15 @@ class RecordingMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        self.state.requests.append({
-            "method": scope["method"],
-            "path": scope["path"],
-            "query": scope.get("query_string", b"").decode(),
-            "headers": {k.decode().lower(): v.decode() for k, v in scope["headers"]},
-            "body": body.decode("utf-8", "replace"),
-        })
+        self.state.requests.append(
+            {
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": scope.get("query_string", b"").decode(),
+                "headers": {k.decode().lower(): v.decode() for k, v in scope["headers"]},
+                "body": body.decode("utf-8", "replace"),
+            }
+        )
         if self.state.latency_s:
             await asyncio.sleep(self.state.latency_s)  # steering: a slow backend, not synchronisation
         if self.state.fail_next > 0:
@@ -68,7 +74,7 @@ class RecordingMiddleware:
             return
         replayed = False
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> Message:
             nonlocal replayed
             if replayed:
                 return await receive()

@@ -14,8 +14,9 @@ from conformance.launchers.process import Exited, LaunchError, ManagedProcess
 
 
 class FakeProcess:
-    def __init__(self, name: str, workdir: Path, *, models: list[str] | None = None, port: int = 0,
-                 timeout: float = 20.0) -> None:
+    def __init__(
+        self, name: str, workdir: Path, *, models: list[str] | None = None, port: int = 0, timeout: float = 20.0
+    ) -> None:
         argv = [sys.executable, "-m", "conformance.fakes", name, "--port", str(port)]
         if models is not None:
             argv += ["--models", ",".join(models)]

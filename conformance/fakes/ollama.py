@@ -31,30 +31,41 @@ def create_app(state: FakeState | None = None) -> Starlette:
         return JSONResponse({"version": "0.6.0"})
 
     async def tags(_request: Request) -> Response:
-        return JSONResponse({"models": [
+        return JSONResponse(
             {
-                "name": model,
-                "model": model,
-                "modified_at": "2025-06-01T00:00:00Z",
-                "size": 1,
-                "digest": hashlib.sha256(model.encode()).hexdigest(),
-                "details": {"family": _family(model), "format": "gguf"},
+                "models": [
+                    {
+                        "name": model,
+                        "model": model,
+                        "modified_at": "2025-06-01T00:00:00Z",
+                        "size": 1,
+                        "digest": hashlib.sha256(model.encode()).hexdigest(),
+                        "details": {"family": _family(model), "format": "gguf"},
+                    }
+                    for model in state.models
+                ]
             }
-            for model in state.models
-        ]})
+        )
 
     async def openai_models(_request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": [
-            {"id": model, "object": "model", "created": 0, "owned_by": "library"} for model in state.models
-        ]})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [
+                    {"id": model, "object": "model", "created": 0, "owned_by": "library"} for model in state.models
+                ],
+            }
+        )
 
-    app = Starlette(routes=[
-        Route("/api/ps", ps),
-        Route("/api/version", version),
-        Route("/api/tags", tags),
-        Route("/v1/models", openai_models),
-        *control_routes(state),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/api/ps", ps),
+            Route("/api/version", version),
+            Route("/api/tags", tags),
+            Route("/v1/models", openai_models),
+            *control_routes(state),
+        ]
+    )
     app.add_middleware(RecordingMiddleware, state=state)
     app.state.fake = state
     return app

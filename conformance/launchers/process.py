@@ -107,7 +107,7 @@ class ManagedProcess:
                     line = raw.decode("utf-8", "replace").strip()
                     if line.startswith(prefix):
                         self._drain_in_background()
-                        return line[len(prefix):].strip()
+                        return line[len(prefix) :].strip()
 
     def wait_for_http(self, url: str, timeout: float) -> str | Exited:
         """Block until ``url`` gives any HTTP answer (a 401 counts: the server is up)."""
@@ -160,7 +160,7 @@ class ManagedProcess:
 
 def free_port() -> int:
     """A port that was free a moment ago, for launchers that must be told one in advance."""
-    import socket  # noqa: PLC0415
+    import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

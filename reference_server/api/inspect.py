@@ -37,6 +37,6 @@ async def list_routes(request: Request) -> JSONResponse:
         tag = str(route.tags[0]) if route.tags else ""
         api = ROUTE_API.get(tag)
         provider_types = stack.provider_types(api) if api else []
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             data.append({"route": route.path, "method": method, "provider_types": provider_types})
     return JSONResponse({"data": data})

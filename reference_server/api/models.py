@@ -27,7 +27,7 @@ class RegisterModelRequest(BaseModel):
 
 @router.get("/v1/models")
 async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse({"data": stack_of(request).models.list()})
+    return JSONResponse({"data": stack_of(request).models.listing()})
 
 
 @router.get("/v1/models/{model_id:path}")

@@ -18,8 +18,7 @@ class ConfigError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = self.path or "<top level>"
-        return f"{where}: {self.message}"
+        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 def join_path(parent: str, key: str | int) -> str:

@@ -66,14 +66,12 @@ def _expand_gated_entry(
             return None
         resolved[field] = value
     rest = {key: value for key, value in entry.items() if key not in resolved}
-    expanded = substitute(rest, env, path)
+    expanded: dict[str, Any] = substitute(rest, env, path)
     expanded.update(resolved)
     return expanded
 
 
-def _gate_list(
-    entries: list[Any], gate_fields: tuple[str, ...], env: Mapping[str, str], path: str
-) -> list[Any]:
+def _gate_list(entries: list[Any], gate_fields: tuple[str, ...], env: Mapping[str, str], path: str) -> list[Any]:
     kept: list[Any] = []
     for index, entry in enumerate(entries):
         entry_path = join_path(path, index)

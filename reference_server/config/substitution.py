@@ -60,7 +60,7 @@ def _placeholder(text: str, start: int, env: Mapping[str, str], path: str) -> tu
     name = name_match.group(0)
     pos = name_match.end()
     if not name:
-        raise ConfigError(path, f"malformed placeholder {text[start:pos + 1]!r}: no variable name after '${{env.'")
+        raise ConfigError(path, f"malformed placeholder {text[start : pos + 1]!r}: no variable name after '${{env.'")
     if not _VALID_NAME.fullmatch(name):
         raise ConfigError(
             path,
@@ -72,7 +72,7 @@ def _placeholder(text: str, start: int, env: Mapping[str, str], path: str) -> tu
         raise ConfigError(path, f"malformed placeholder {text[start:]!r}: missing closing '}}'", variable=name)
     operator_and_value = text[pos:close]
     if OPENER in operator_and_value or "${" in operator_and_value:
-        raise ConfigError(path, f"nested placeholders are not supported in {text[start:close + 1]!r}", variable=name)
+        raise ConfigError(path, f"nested placeholders are not supported in {text[start : close + 1]!r}", variable=name)
 
     if operator_and_value == "":
         if not is_set(env, name):
@@ -90,13 +90,13 @@ def _placeholder(text: str, start: int, env: Mapping[str, str], path: str) -> tu
     else:
         raise ConfigError(
             path,
-            f"malformed placeholder {text[start:close + 1]!r}: after the name expected '}}', ':=', ':+', ':' or '+'",
+            f"malformed placeholder {text[start : close + 1]!r}: after the name expected '}}', ':=', ':+', ':' or '+'",
             variable=name,
         )
     if operator == ":" and value[:1] in ("-", "?"):
         raise ConfigError(
             path,
-            f"shell-style {':' + value[0]!r} is not supported in {text[start:close + 1]!r}; "
+            f"shell-style {':' + value[0]!r} is not supported in {text[start : close + 1]!r}; "
             f"write ${{env.{name}:=default}}",
             variable=name,
         )

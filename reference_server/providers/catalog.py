@@ -86,7 +86,9 @@ def redact(config: Any) -> Any:
     """Hide secret-looking values before a config leaves the server (``/v1/providers``)."""
     if isinstance(config, dict):
         return {
-            key: (REDACTED if value is not None and any(m in str(key).lower() for m in SECRET_MARKERS) else redact(value))
+            key: (
+                REDACTED if value is not None and any(m in str(key).lower() for m in SECRET_MARKERS) else redact(value)
+            )
             for key, value in config.items()
         }
     if isinstance(config, list):

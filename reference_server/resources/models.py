@@ -55,9 +55,7 @@ def build_model(
     if model_type == "embedding":
         dimension = metadata.get("embedding_dimension")
         if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension <= 0:
-            raise InvalidRequest(
-                f"embedding model {model_id!r} needs a positive integer metadata.embedding_dimension"
-            )
+            raise InvalidRequest(f"embedding model {model_id!r} needs a positive integer metadata.embedding_dimension")
     chosen = pick_provider(provider_id, inference_providers, f"model {model_id!r}")
     return Model(
         identifier=model_id,

@@ -8,6 +8,7 @@ disk, and what is on disk is what the next start serves.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from reference_server.errors import Conflict, NotFound
 from reference_server.resources.models import Model
@@ -23,7 +24,7 @@ class ModelRegistry:
         for _key, value in store.items(_PREFIX):
             model = Model.model_validate_json(value)
             self._models[model.identifier] = model
-        self._listing: list[dict[str, object]] | None = None
+        self._listing: list[dict[str, Any]] | None = None
 
     def adopt_config(self, models: list[Model]) -> None:
         """Models named in run.yaml are authoritative at start-up: they replace stored ones."""
@@ -36,7 +37,7 @@ class ModelRegistry:
         self._models[model.identifier] = model
         self._listing = None
 
-    def list(self) -> list[dict[str, object]]:
+    def listing(self) -> list[dict[str, Any]]:
         if self._listing is None:
             self._listing = [model.model_dump() for model in self._models.values()]
         return self._listing
@@ -56,8 +57,7 @@ class ModelRegistry:
             if existing == model:
                 return existing
             raise Conflict(
-                f"Model {model.identifier!r} is already registered with a different definition; "
-                "unregister it first"
+                f"Model {model.identifier!r} is already registered with a different definition; unregister it first"
             )
         self._write(model)
         return model

@@ -62,7 +62,7 @@ class SqliteKVStore:
             rows = db.execute(
                 "SELECT key, value FROM kvstore WHERE substr(key, 1, ?) = ? ORDER BY key", (len(full), full)
             ).fetchall()
-        return [(str(key)[len(self._prefix):], str(value)) for key, value in rows]
+        return [(str(key)[len(self._prefix) :], str(value)) for key, value in rows]
 
     def close(self) -> None:
         with self._lock:

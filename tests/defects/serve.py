@@ -20,10 +20,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import reference_server.api.app as app_module
-import reference_server.cli as cli
-import reference_server.config.gating as gating
-import reference_server.config.substitution as substitution
 import reference_server.resources.models as models_module
+from reference_server import cli
+from reference_server.config import gating, substitution
 
 # A rewrite rule sees (method, path, status, body) and returns the new (status, body, content type).
 Rewrite = Callable[[str, str, int, bytes], tuple[int, bytes, str] | None]
@@ -75,8 +74,7 @@ def rewrite_api(rule: Rewrite) -> Callable[[], None]:
     return apply
 
 
-def json_rule(match: Callable[[str, str, int], bool], edit: Callable[[Any], Any],
-              status: int | None = None) -> Rewrite:
+def json_rule(match: Callable[[str, str, int], bool], edit: Callable[[Any], Any], status: int | None = None) -> Rewrite:
     def rule(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
         if not match(method, path, code):
             return None
@@ -122,21 +120,21 @@ def placeholder_defect(kind: str) -> Callable[[], None]:
     def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
         def placeholder(text: str, start: int, env: Any, path: str) -> tuple[str | None, int]:
             close = text.find("}", start)
-            body = text[start + len("${env."):close] if close > 0 else ""
+            body = text[start + len("${env.") : close] if close > 0 else ""
             name = body.split(":")[0].split("+")[0]
-            operator = body[len(name):]
+            operator = body[len(name) :]
             if kind == "required-empty" and operator == "" and not env.get(name):
                 return "", close + 1
             if kind == "required-literal" and operator == "":
-                return text[start:close + 1], close + 1
+                return text[start : close + 1], close + 1
             if kind == "default-empty-is-set" and operator.startswith(":=") and name in env:
                 return env[name], close + 1
             if kind == "conditional-inverted" and operator.startswith(":+"):
                 return ("" if env.get(name) else operator[2:]), close + 1
             if kind == "old-forms-literal" and operator[:1] in (":", "+") and operator[:2] not in (":=", ":+"):
-                return text[start:close + 1], close + 1
+                return text[start : close + 1], close + 1
             if kind == "old-conditional-literal" and operator.startswith("+"):
-                return text[start:close + 1], close + 1
+                return text[start : close + 1], close + 1
             if kind == "no-home" and operator.startswith(":=") and not env.get(name):
                 return operator[2:], close + 1
             if kind == "malformed-literal" and (close < 0 or not name.isupper()):
@@ -195,8 +193,13 @@ def keep_disabled_providers() -> None:
         for api, entries in providers.items():
             for index, entry in enumerate(entries):
                 if gating.substitute(entry.get("provider_id"), env, "") in (None, "", gating.DISABLED):
-                    result[api].append({"provider_id": f"{gating.DISABLED}{index}",
-                                        "provider_type": entry["provider_type"], "config": {}})
+                    result[api].append(
+                        {
+                            "provider_id": f"{gating.DISABLED}{index}",
+                            "provider_type": entry["provider_type"],
+                            "config": {},
+                        }
+                    )
         return result
 
     gating._gate_providers = gate
@@ -244,7 +247,7 @@ def provider_model_id_not_defaulted() -> None:
         return model
 
     models_module.build_model = build
-    import reference_server.config.loader as loader  # noqa: PLC0415
+    from reference_server.config import loader
 
     loader.build_model = build
 
@@ -287,31 +290,66 @@ def _missing_model(status: int) -> Defect:
 DEFECTS: dict[str, Defect] = {
     "none": Defect((), lambda: None),
     # core
-    "health-not-ok": Defect(("CORE-HEALTH-001",), rewrite_api(json_rule(get("/v1/health"), lambda b: {"status": "Error"}))),
+    "health-not-ok": Defect(
+        ("CORE-HEALTH-001",), rewrite_api(json_rule(get("/v1/health"), lambda b: {"status": "Error"}))
+    ),
     "version-missing": Defect(("CORE-VERSION-001",), rewrite_api(json_rule(get("/v1/version"), lambda b: {}))),
     "providers-without-health": Defect(
-        ("CORE-PROVIDERS-001",), rewrite_api(json_rule(get("/v1/providers"), each_entry(drop("health"))))),
-    "unknown-provider-200": Defect(("CORE-PROVIDERS-002",), rewrite_api(json_rule(
-        lambda m, p, c: p.startswith("/v1/providers/") and c == 404, lambda b: {"provider_id": "x"}, 200))),
-    "routes-without-health": Defect(("CORE-ROUTES-001",), rewrite_api(json_rule(
-        get("/v1/inspect/routes"), lambda b: {"data": [r for r in b["data"] if r["route"] != "/v1/health"]}))),
-    "models-without-type": Defect(("CORE-MODELS-001",), rewrite_api(json_rule(get("/v1/models"), each_entry(drop("type"))))),
-    "models-foreign-provider": Defect(("CORE-MODELS-003",), rewrite_api(json_rule(
-        get("/v1/models"), each_entry(lambda m: {**m, "provider_id": "ghost"})))),
-    "unregister-answers-200-without-deleting": Defect(("CORE-MODELS-004",), patch(
-        __import__("reference_server.resources.registry", fromlist=["ModelRegistry"]).ModelRegistry,
-        "unregister", lambda original: lambda self, identifier: None)),
+        ("CORE-PROVIDERS-001",), rewrite_api(json_rule(get("/v1/providers"), each_entry(drop("health"))))
+    ),
+    "unknown-provider-200": Defect(
+        ("CORE-PROVIDERS-002",),
+        rewrite_api(
+            json_rule(lambda m, p, c: p.startswith("/v1/providers/") and c == 404, lambda b: {"provider_id": "x"}, 200)
+        ),
+    ),
+    "routes-without-health": Defect(
+        ("CORE-ROUTES-001",),
+        rewrite_api(
+            json_rule(
+                get("/v1/inspect/routes"), lambda b: {"data": [r for r in b["data"] if r["route"] != "/v1/health"]}
+            )
+        ),
+    ),
+    "models-without-type": Defect(
+        ("CORE-MODELS-001",), rewrite_api(json_rule(get("/v1/models"), each_entry(drop("type"))))
+    ),
+    "models-foreign-provider": Defect(
+        ("CORE-MODELS-003",),
+        rewrite_api(json_rule(get("/v1/models"), each_entry(lambda m: {**m, "provider_id": "ghost"}))),
+    ),
+    "unregister-answers-200-without-deleting": Defect(
+        ("CORE-MODELS-004",),
+        patch(
+            __import__("reference_server.resources.registry", fromlist=["ModelRegistry"]).ModelRegistry,
+            "unregister",
+            lambda original: lambda self, identifier: None,
+        ),
+    ),
     "missing-model-500": _missing_model(500),
     "missing-model-400": _missing_model(400),
-    "validation-422-unnamed": Defect(("CORE-ERR-003",), rewrite_api(json_rule(
-        lambda m, p, c: m == "POST" and c == 400, lambda b: {"detail": "Unprocessable"}, 422))),
-    "unknown-route-html": Defect(("CORE-ERR-004",), rewrite_api(
-        lambda m, p, c, b: (404, b"<html>Not Found</html>", "text/html") if c == 404 and "/models/" not in p else None)),
-    "detail-error-shape": Defect(("CORE-ERR-005",), rewrite_api(json_rule(
-        lambda m, p, c: c >= 400, lambda b: {"detail": b["error"]["message"]}))),
+    "validation-422-unnamed": Defect(
+        ("CORE-ERR-003",),
+        rewrite_api(json_rule(lambda m, p, c: m == "POST" and c == 400, lambda b: {"detail": "Unprocessable"}, 422)),
+    ),
+    "unknown-route-html": Defect(
+        ("CORE-ERR-004",),
+        rewrite_api(
+            lambda m, p, c, b: (
+                (404, b"<html>Not Found</html>", "text/html") if c == 404 and "/models/" not in p else None
+            )
+        ),
+    ),
+    "detail-error-shape": Defect(
+        ("CORE-ERR-005",), rewrite_api(json_rule(lambda m, p, c: c >= 400, lambda b: {"detail": b["error"]["message"]}))
+    ),
     "sentinel-in-providers": Defect(("CORE-DISABLED-001", "CFG-GATE-002"), keep_disabled_providers),
-    "placeholder-in-providers": Defect(("CORE-PLACEHOLDER-001",), rewrite_api(json_rule(
-        get("/v1/providers"), each_entry(lambda p: {**p, "config": {"url": "${env.OLLAMA_URL}"}})))),
+    "placeholder-in-providers": Defect(
+        ("CORE-PLACEHOLDER-001",),
+        rewrite_api(
+            json_rule(get("/v1/providers"), each_entry(lambda p: {**p, "config": {"url": "${env.OLLAMA_URL}"}}))
+        ),
+    ),
     # config
     "required-literal": Defect(("CFG-ENV-001",), placeholder_defect("required-literal")),
     "default-empty-is-set": Defect(("CFG-ENV-002",), placeholder_defect("default-empty-is-set")),
@@ -328,8 +366,9 @@ DEFECTS: dict[str, Defect] = {
     "disabled-config-expanded": Defect(("CFG-GATE-001",), expand_disabled_configs, breaks_startup=True),
     "disabled-provider-listed": Defect(("CFG-GATE-002",), keep_disabled_providers),
     "provider-model-id-gate-ignored": Defect(("CFG-GATE-003",), ignore_resource_gate("provider_model_id")),
-    "provider-id-gate-ignored": Defect(("CFG-GATE-004",),
-                                       all_of(ignore_resource_gate("provider_id"), unknown_provider_falls_back)),
+    "provider-id-gate-ignored": Defect(
+        ("CFG-GATE-004",), all_of(ignore_resource_gate("provider_id"), unknown_provider_falls_back)
+    ),
     "empty-model-id-registered": Defect(("CFG-GATE-005",), ignore_resource_gate("model_id", stringify_empty=True)),
     "provider-model-id-not-defaulted": Defect(("CFG-MODEL-001",), provider_model_id_not_defaulted),
 }
@@ -337,8 +376,10 @@ DEFECTS: dict[str, Defect] = {
 
 def main() -> int:
     if len(sys.argv) < 3 or sys.argv[1] not in DEFECTS:
-        print(f"usage: serve.py DEFECT CONFIG [reference_server run options]; defects: {', '.join(DEFECTS)}",
-              file=sys.stderr)
+        print(
+            f"usage: serve.py DEFECT CONFIG [reference_server run options]; defects: {', '.join(DEFECTS)}",
+            file=sys.stderr,
+        )
         return 2
     DEFECTS[sys.argv[1]].apply()
     return cli.main(["run", *sys.argv[2:]])

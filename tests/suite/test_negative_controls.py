@@ -37,14 +37,31 @@ DEFECTS = _defects()
 
 def run_suite(defect: str, requirements: tuple[str, ...], report: Path) -> tuple[int, dict[str, Any], str]:
     argv = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-        "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), str(REPO / "conformance" / "checks"),
-        "--stack-launcher", f"{sys.executable} {SERVE} {defect} {{config}} --port {{port}}",
-        "--stack-generation", "reference", "--conformance-report", str(report),
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "--rootdir",
+        str(REPO),
+        "-c",
+        str(REPO / "pyproject.toml"),
+        str(REPO / "conformance" / "checks"),
+        "--stack-launcher",
+        f"{sys.executable} {SERVE} {defect} {{config}} --port {{port}}",
+        "--stack-generation",
+        "reference",
+        "--conformance-report",
+        str(report),
     ]
     if requirements:
         argv += ["--stack-requirement", ",".join(requirements)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        argv, check=False, capture_output=True, text=True, timeout=300, cwd=REPO, stdin=subprocess.DEVNULL
+    )
     results = json.loads((report / "results.json").read_text()) if (report / "results.json").exists() else {}
     verdicts = {entry["id"]: entry for entry in results.get("requirements", [])}
     return done.returncode, verdicts, done.stdout[-3000:] + done.stderr[-2000:]

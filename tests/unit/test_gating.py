@@ -14,22 +14,28 @@ def providers(*entries: dict[str, object]) -> dict[str, object]:
 
 def test_disabled_provider_is_dropped_without_expanding_its_config() -> None:
     raw = providers(
-        {"provider_id": "${env.ENABLE_VLLM:=__disabled__}", "provider_type": "remote::vllm",
-         "config": {"url": "${env.VLLM_URL}"}},
+        {
+            "provider_id": "${env.ENABLE_VLLM:=__disabled__}",
+            "provider_type": "remote::vllm",
+            "config": {"url": "${env.VLLM_URL}"},
+        },
         {"provider_id": "ollama", "provider_type": "remote::ollama", "config": {}},
     )
     assert [p["provider_id"] for p in resolve(raw, {})["providers"]["inference"]] == ["ollama"]
 
 
-@pytest.mark.parametrize("provider_id", ["${env.VLLM_URL:+vllm}", "${env.VLLM_URL:=}", "${env.VLLM_URL+vllm}", "__disabled__"])
+@pytest.mark.parametrize(
+    "provider_id", ["${env.VLLM_URL:+vllm}", "${env.VLLM_URL:=}", "${env.VLLM_URL+vllm}", "__disabled__"]
+)
 def test_empty_or_sentinel_provider_id_switches_the_provider_off(provider_id: str) -> None:
     raw = providers({"provider_id": provider_id, "provider_type": "remote::vllm", "config": {"url": "${env.VLLM_URL}"}})
     assert resolve(raw, {})["providers"]["inference"] == []
 
 
 def test_enabled_provider_is_expanded() -> None:
-    raw = providers({"provider_id": "${env.VLLM_URL:+vllm}", "provider_type": "remote::vllm",
-                     "config": {"url": "${env.VLLM_URL}"}})
+    raw = providers(
+        {"provider_id": "${env.VLLM_URL:+vllm}", "provider_type": "remote::vllm", "config": {"url": "${env.VLLM_URL}"}}
+    )
     entry = resolve(raw, {"VLLM_URL": "http://h:8000/v1"})["providers"]["inference"][0]
     assert entry == {"provider_id": "vllm", "provider_type": "remote::vllm", "config": {"url": "http://h:8000/v1"}}
 
@@ -38,9 +44,14 @@ def test_enabled_provider_is_expanded() -> None:
     "model",
     [
         {"model_id": "${env.INFERENCE_MODEL:__disabled__}", "provider_id": "ollama"},
-        {"model_id": "${env.INFERENCE_MODEL:=__disabled__}", "provider_model_id": "${env.INFERENCE_MODEL:=__disabled__}"},
-        {"model_id": "ollama/${env.OLLAMA_INFERENCE_MODEL:=__disabled__}",
-         "provider_model_id": "${env.OLLAMA_INFERENCE_MODEL:=__disabled__}"},
+        {
+            "model_id": "${env.INFERENCE_MODEL:=__disabled__}",
+            "provider_model_id": "${env.INFERENCE_MODEL:=__disabled__}",
+        },
+        {
+            "model_id": "ollama/${env.OLLAMA_INFERENCE_MODEL:=__disabled__}",
+            "provider_model_id": "${env.OLLAMA_INFERENCE_MODEL:=__disabled__}",
+        },
         {"model_id": "m", "provider_id": "${env.ENABLE_OLLAMA:=__disabled__}"},
         {"model_id": "${env.INFERENCE_MODEL:=}", "provider_id": "${env.INFERENCE_MODEL:+ollama}"},
         {"model_id": "m", "provider_model_id": "x/__disabled__"},
@@ -56,7 +67,11 @@ def test_gated_model_body_is_not_expanded() -> None:
 
 
 def test_enabled_model_resolves() -> None:
-    model = {"model_id": "ollama/${env.M:=__disabled__}", "provider_id": "ollama", "provider_model_id": "${env.M:=__disabled__}"}
+    model = {
+        "model_id": "ollama/${env.M:=__disabled__}",
+        "provider_id": "ollama",
+        "provider_model_id": "${env.M:=__disabled__}",
+    }
     assert resolve({"models": [model]}, {"M": "llama3.2:3b"})["models"] == [
         {"model_id": "ollama/llama3.2:3b", "provider_id": "ollama", "provider_model_id": "llama3.2:3b"}
     ]

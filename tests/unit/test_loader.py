@@ -34,8 +34,11 @@ def test_seed_example_loads() -> None:
     config = load_config(FIXTURES / "seed-ollama.yaml", {"INFERENCE_MODEL": "llama3.2:3b", "HOME": "/h"})
     assert config.run.image_name == "ollama"  # from conda_env, the seed names no image_name
     assert [(p.api, p.provider_id) for p in config.providers] == [
-        ("inference", "ollama"), ("vector_io", "faiss"), ("safety", "llama-guard"),
-        ("agents", "meta-reference"), ("telemetry", "meta-reference"),
+        ("inference", "ollama"),
+        ("vector_io", "faiss"),
+        ("safety", "llama-guard"),
+        ("agents", "meta-reference"),
+        ("telemetry", "meta-reference"),
     ]
     assert config.run.metadata_store is not None
     assert config.run.metadata_store.db_path == "/h/.llama/distributions/ollama/registry.db"

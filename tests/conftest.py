@@ -1,0 +1,73 @@
+"""Shared helpers for the project's own tests: start the reference server as a real process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conformance.launchers.base import REFERENCE_READY
+from conformance.launchers.process import Exited, ManagedProcess
+
+MINIMAL = """\
+version: 2
+image_name: test
+apis: [inference]
+providers:
+  inference:
+  - provider_id: ollama
+    provider_type: remote::ollama
+    config: {{url: "http://127.0.0.1:9"}}
+metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
+"""
+
+
+@dataclass
+class Server:
+    url: str
+    process: ManagedProcess
+
+
+class ServerFactory:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.state = tmp_path / "state"
+        self._started: list[ManagedProcess] = []
+
+    def config(self, text: str | None = None, name: str = "run.yaml") -> Path:
+        path = self.tmp_path / name
+        path.write_text(text if text is not None else MINIMAL.format(state=self.state), encoding="utf-8")
+        return path
+
+    def start(self, config: Path, *args: str, env: dict[str, str] | None = None) -> Server | Exited:
+        argv = [sys.executable, "-m", "reference_server", "run", str(config), *args]
+        if "--port" not in args:
+            argv += ["--port", "0"]
+        full_env = {key: value for key, value in os.environ.items() if not key.startswith("CFG_")}
+        full_env.update(env or {})
+        process = ManagedProcess(argv, full_env, self.tmp_path, f"server-{len(self._started)}")
+        self._started.append(process)
+        ready = process.wait_for_line(REFERENCE_READY, 30)
+        return ready if isinstance(ready, Exited) else Server(ready, process)
+
+    def running(self, config: Path | None = None, *args: str, env: dict[str, str] | None = None) -> Server:
+        outcome = self.start(config or self.config(), *args, env=env)
+        assert isinstance(outcome, Server), f"server did not start: {outcome}"
+        return outcome
+
+    def stop_all(self) -> None:
+        for process in self._started:
+            process.stop()
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[ServerFactory]:
+    factory = ServerFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        factory.stop_all()

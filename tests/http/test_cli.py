@@ -1,0 +1,116 @@
+"""The CLI's contract: one ``error:`` line and exit 2 for bad input, exit 1 when it cannot start."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from conformance.launchers.process import Exited
+from tests.conftest import MINIMAL, ServerFactory
+
+
+def expect_one_line_error(outcome: object, code: int, *fragments: str) -> str:
+    assert isinstance(outcome, Exited), f"the server started: {outcome}"
+    assert outcome.returncode == code, outcome
+    lines = [line for line in outcome.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), outcome.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "fragments"),
+    [
+        ('"http://127.0.0.1:9"', '"${env.CFG_URL}"', ("CFG_URL", "providers.inference[0].config.url", ":=default")),
+        ('"http://127.0.0.1:9"', '"${env.cfg_url:=x}"', ("providers.inference[0].config.url", "upper-case")),
+        ('"http://127.0.0.1:9"', '"${env.CFG_URL:=x"', ("providers.inference[0].config.url", "closing")),
+        ("remote::ollama", "remote::nope", ("providers.inference[0].provider_type", "remote::vllm")),
+        ("image_name: test", "image_name: test\nserver: {port: many}", ("server.port",)),
+        ("apis: [inference]", "apis: [inference", ("invalid YAML", "line")),
+        ("version: 2", "version: 3", ("version",)),
+    ],
+)
+def test_config_errors_exit_2_with_one_line(
+    servers: ServerFactory, replace: str, by: str, fragments: tuple[str, ...]
+) -> None:
+    text = MINIMAL.format(state=servers.state).replace(replace, by)
+    expect_one_line_error(servers.start(servers.config(text)), 2, *fragments)
+
+
+def test_missing_config_file(servers: ServerFactory) -> None:
+    expect_one_line_error(servers.start(servers.tmp_path / "nope.yaml"), 2, "cannot read config")
+
+
+@pytest.mark.parametrize("pair", ["NOEQUALS", "=value", "1BAD=x"])
+def test_malformed_env_pair_is_rejected(servers: ServerFactory, pair: str) -> None:
+    outcome = servers.start(servers.config(), "--env", pair)
+    assert isinstance(outcome, Exited) and outcome.returncode == 2
+    assert "invalid --env" in outcome.stderr and "Traceback" not in outcome.stderr
+
+
+def test_env_pairs_are_set_before_substitution(servers: ServerFactory) -> None:
+    text = MINIMAL.format(state=servers.state).replace('"http://127.0.0.1:9"', '"${env.CFG_URL}"')
+    server = servers.running(servers.config(text), "--env", "CFG_URL=http://127.0.0.1:7")
+    providers = httpx.get(server.url + "/v1/providers").json()["data"]
+    assert providers[0]["config"]["url"] == "http://127.0.0.1:7"
+
+
+def test_binds_loopback_by_default(servers: ServerFactory) -> None:
+    assert servers.running().url.startswith("http://127.0.0.1:")
+
+
+def test_port_from_config_when_no_flag(servers: ServerFactory) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    text = MINIMAL.format(state=servers.state) + f"server: {{port: {port}}}\n"
+    outcome = servers.start(servers.config(text), "--port", str(port))
+    assert not isinstance(outcome, Exited) and outcome.url.endswith(f":{port}")
+
+
+def test_port_in_use_exits_1(servers: ServerFactory) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        expect_one_line_error(servers.start(servers.config(), "--port", str(port)), 1, "cannot listen", str(port))
+
+
+def test_missing_tls_file_is_a_config_error(servers: ServerFactory) -> None:
+    text = MINIMAL.format(state=servers.state) + "server: {tls_certfile: /nope.pem, tls_keyfile: /nope.key}\n"
+    expect_one_line_error(servers.start(servers.config(text)), 2, "server.tls_certfile")
+
+
+def test_tls(servers: ServerFactory) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = servers.tmp_path / "cert.pem", servers.tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    text = MINIMAL.format(state=servers.state) + f"server: {{tls_certfile: {cert_path}, tls_keyfile: {key_path}}}\n"
+    server = servers.running(servers.config(text))
+    assert server.url.startswith("https://")
+    assert httpx.get(server.url + "/v1/health", verify=False).json() == {"status": "OK"}

@@ -1,0 +1,72 @@
+"""The catalog, the checks and docs/requirements.md stay in step."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.catalog import _validate, load_catalog, render_markdown
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def collected_requirement_ids() -> set[str]:
+    """Collection must succeed (markers are validated then); the ids come from the source."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(REPO / "conformance" / "checks"),
+            "--stack-url",
+            "http://127.0.0.1:9",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ids: set[str] = set()
+    for path in (REPO / "conformance" / "checks").glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "requirement":
+                ids.update(arg.value for arg in node.args if isinstance(arg, ast.Constant))
+    return ids
+
+
+def test_every_requirement_has_a_check_and_every_check_a_requirement() -> None:
+    catalog = set(load_catalog())
+    marked = collected_requirement_ids()
+    assert not catalog - marked, f"requirements without a check: {sorted(catalog - marked)}"
+    assert not marked - catalog, f"markers naming unknown requirements: {sorted(marked - catalog)}"
+
+
+def test_generated_requirements_document_is_current() -> None:
+    current = (REPO / "docs" / "requirements.md").read_text(encoding="utf-8")
+    assert current == render_markdown(load_catalog()), "run: python -m conformance.catalog --write"
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ({"id": "bad", "level": "MUST", "profile": "core", "text": "t", "source": "s"}, "id must look like"),
+        ({"id": "CORE-X-001", "level": "MAY", "profile": "core", "text": "t", "source": "s"}, "level"),
+        ({"id": "CORE-X-001", "level": "MUST", "profile": "nope", "text": "t", "source": "s"}, "profile"),
+        ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "", "source": "s"}, "text"),
+        ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "t", "source": "s", "since": "x"}, "since"),
+        ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "t", "source": "s", "extra": 1}, "unknown"),
+    ],
+)
+def test_catalog_validation(entry: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        _validate(entry, 0)

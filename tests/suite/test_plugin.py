@@ -1,0 +1,145 @@
+"""The plugin end to end: URL mode, options and their twins, xdist, JUnit, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Server, ServerFactory
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKS = str(REPO / "conformance" / "checks")
+
+
+def run_pytest(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def verdicts(report: Path) -> dict[str, str]:
+    doc = json.loads((report / "results.json").read_text())
+    return {entry["id"]: entry["verdict"] for entry in doc["requirements"]}
+
+
+@pytest.fixture
+def hand_started(servers: ServerFactory) -> Server:
+    """A reference server started by hand, as an operator would, with the core scenario's config."""
+    text = (REPO / "fixtures" / "scenarios" / "core" / "reference.yaml").read_text()
+    text = text.replace("${env.OLLAMA_URL}", "http://127.0.0.1:9").replace(
+        "${env.SQLITE_STORE_DIR}", str(servers.state)
+    )
+    return servers.running(servers.config(text))
+
+
+def test_url_mode_passes_core_and_leaves_config_not_evaluated(hand_started: Server, tmp_path: Path) -> None:
+    done = run_pytest(f"--stack-url={hand_started.url}", "--conformance-report", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert (
+        "target http://127.0.0.1" in done.stdout and "generation reference (detected from /v1/version)" in done.stdout
+    )
+    result = verdicts(tmp_path)
+    assert {v for k, v in result.items() if k.startswith("CORE-")} == {"pass"}
+    assert {v for k, v in result.items() if k.startswith("CFG-")} == {"not-evaluated"}
+    page = (tmp_path / "report.html").read_text()
+    assert "CFG-ENV-009" in page and "<script" not in page
+
+
+def test_url_from_the_environment_twin(hand_started: Server, tmp_path: Path) -> None:
+    done = run_pytest("--stack-profile=core", cwd=tmp_path, env={"LLAMA_STACK_URL": hand_started.url})
+    assert done.returncode == 0 and "15 passed" in done.stdout, done.stdout[-2000:]
+
+
+def test_flag_wins_over_environment(hand_started: Server, tmp_path: Path) -> None:
+    done = run_pytest(
+        f"--stack-url={hand_started.url}",
+        "--stack-profile=core",
+        cwd=tmp_path,
+        env={"LLAMA_STACK_URL": "http://127.0.0.1:9"},
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_dead_url_ends_with_one_line(tmp_path: Path) -> None:
+    done = run_pytest("--stack-url=http://127.0.0.1:9", "--request-timeout=2", cwd=tmp_path)
+    assert done.returncode == 3
+    assert "conformance: cannot reach http://127.0.0.1:9" in done.stdout + done.stderr
+    assert "passed" not in done.stdout and "failed" not in done.stdout
+
+
+def test_credentials_never_reach_the_report(hand_started: Server, tmp_path: Path) -> None:
+    done = run_pytest(
+        f"--stack-url={hand_started.url}",
+        "--stack-profile=core",
+        "--stack-token=s3cret-token",
+        "--conformance-report",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "s3cret-token" not in (tmp_path / "results.json").read_text() + (tmp_path / "report.html").read_text()
+
+
+def test_junit_carries_requirement_ids(hand_started: Server, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    run_pytest(f"--stack-url={hand_started.url}", "--stack-profile=core", f"--junitxml={junit}", cwd=tmp_path)
+    properties = {p.get("value") for p in ET.parse(junit).iter("property") if p.get("name") == "requirement"}
+    assert "CORE-HEALTH-001" in properties and "CORE-MODELS-004" in properties
+
+
+def test_xdist_gives_the_same_verdicts(tmp_path: Path) -> None:
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    first = run_pytest(CHECKS, "--conformance-report", str(serial), "-p", "no:xdist")
+    second = run_pytest(CHECKS, "-n", "2", "--conformance-report", str(parallel))
+    assert first.returncode == 0 and second.returncode == 0, second.stdout[-2000:]
+    assert verdicts(serial) == verdicts(parallel)
+    assert "verdict per requirement" in second.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--stack-url=ftp://x"], "expected http(s)://host"),
+        (["--stack-profile=bogus"], "unknown ['bogus']"),
+        (["--stack-requirement=NOPE-001"], "unknown ids"),
+        (["--request-timeout=0"], "must be positive"),
+        (["--stack-generation=latest"], "stack-generation"),
+        (["--stack-launcher=llama stack run"], "{config} and {port}"),
+    ],
+)
+def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: Path) -> None:
+    done = run_pytest(CHECKS, *args, cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert fragment in done.stderr and "Traceback" not in done.stderr
+
+
+def test_failure_carries_a_curl_line(tmp_path: Path) -> None:
+    serve = REPO / "tests" / "defects" / "serve.py"
+    done = run_pytest(
+        CHECKS,
+        "--stack-launcher",
+        f"{sys.executable} {serve} health-not-ok {{config}} --port {{port}}",
+        "--stack-generation=reference",
+        "--stack-requirement=CORE-HEALTH-001",
+        "--conformance-report",
+        str(tmp_path),
+    )
+    assert done.returncode == 1
+    [entry] = json.loads((tmp_path / "results.json").read_text())["requirements"]
+    [check] = entry["checks"]
+    assert check["curl"] and check["curl"][0].startswith("curl -sS -i -X GET") and "/v1/health" in check["curl"][0]
