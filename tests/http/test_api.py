@@ -121,7 +121,8 @@ def test_providers_and_routes(server: Server) -> None:
 def test_secrets_are_redacted(servers: ServerFactory) -> None:
     text = MINIMAL.format(state=servers.state).replace(
         "metadata_store",
-        '  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "http://x", api_token: s3cret}}\nmetadata_store',
+        "  - {provider_id: vllm, provider_type: remote::vllm,"
+        ' config: {url: "http://x", api_token: s3cret}}\nmetadata_store',
     )
     server = servers.running(servers.config(text))
     body = httpx.get(server.url + "/v1/providers/vllm").text
