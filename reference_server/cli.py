@@ -14,15 +14,13 @@ import argparse
 import logging
 import os
 import re
-import socket
 import sys
 from collections.abc import Sequence
-
-import uvicorn
 
 from reference_server import __version__
 from reference_server.config import ConfigError, load_config
 from reference_server.errors import StackError
+from reference_server.serving import BindError, bind, serve, url_of
 
 READY_PREFIX = "reference_server: listening on "
 EXIT_CONFIG = 2
@@ -72,33 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.set_inheritable(True)
-    return sock
-
-
-class _AnnouncingServer(uvicorn.Server):
-    """Prints the readiness line only once uvicorn really serves the bound socket."""
-
-    def __init__(self, config: uvicorn.Config, url: str) -> None:
-        super().__init__(config)
-        self._url = url
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if not self.should_exit:
-            print(READY_PREFIX + self._url, flush=True)
-
-
 def _serve(args: argparse.Namespace) -> None:
     env = dict(os.environ)
     env.update(dict(args.env))
@@ -118,21 +89,21 @@ def _serve(args: argparse.Namespace) -> None:
         stack = Stack.build(config)
     except StackError as exc:
         raise StartupError(exc.message) from None
-    sock = _bind(host, port)
-    bound_port = sock.getsockname()[1]
+    try:
+        sock = bind(host, port)
+    except BindError as exc:
+        raise StartupError(str(exc)) from None
     scheme = "https" if server_config.tls_certfile else "http"
-    shown_host = f"[{host}]" if ":" in host else host
-    uv_config = uvicorn.Config(
+    serve(
         create_app(stack),
+        sock,
+        READY_PREFIX + url_of(sock, scheme),
         log_level=args.log_level,
-        access_log=False,
-        server_header=False,
         ssl_certfile=server_config.tls_certfile,
         ssl_keyfile=server_config.tls_keyfile,
         ssl_ca_certs=server_config.tls_cafile,
         timeout_graceful_shutdown=10,
     )
-    _AnnouncingServer(uv_config, f"{scheme}://{shown_host}:{bound_port}").run(sockets=[sock])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

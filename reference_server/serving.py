@@ -1,0 +1,54 @@
+"""Bind a loopback-friendly socket and serve an ASGI app on it, announcing readiness once.
+
+Shared by the reference server's CLI and the suite's fakes: both print one line on stdout the
+moment uvicorn really accepts requests, which is what launchers wait on instead of polling.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+
+
+class BindError(Exception):
+    pass
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise BindError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket, scheme: str = "http") -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port}"
+
+
+class _AnnouncingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, line: str) -> None:
+        super().__init__(config)
+        self._line = line
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            print(self._line, flush=True)
+
+
+def serve(app: Any, sock: socket.socket, ready_line: str, **uvicorn_options: Any) -> None:
+    """Run uvicorn on ``sock`` until shut down; print ``ready_line`` once it serves."""
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False, "server_header": False}
+    options.update(uvicorn_options)
+    _AnnouncingServer(uvicorn.Config(app, **options), ready_line).run(sockets=[sock])
