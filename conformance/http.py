@@ -63,6 +63,16 @@ class Response:
         return f"{self.exchange.method} {self.exchange.url} answered {self.status}: {self.text[:300]}"
 
 
+def require_authorised(response: Response, expected: set[int] | range) -> None:
+    """An unexpected 401 or 403 means the suite lacked credentials, not that the target is wrong:
+    the check is then inconclusive rather than failed."""
+    if response.status in (401, 403) and not (401 in expected or 403 in expected):
+        inconclusive(
+            f"{response.exchange.method} {response.exchange.url} answered {response.status}: "
+            "the suite lacks credentials for this target (pass --stack-token)"
+        )
+
+
 @dataclass
 class StackClient:
     """One target's HTTP surface, shared by the checks of a session."""
@@ -136,11 +146,7 @@ class RecordingClient:
         if expect is not None:
             expected = {expect} if isinstance(expect, int) else set(expect)
             if response.status not in expected:
-                if response.status in (401, 403) and not expected & {401, 403}:
-                    inconclusive(
-                        f"{method} {path} answered {response.status}: the suite lacks credentials "
-                        "for this target (pass --stack-token)"
-                    )
+                require_authorised(response, expected)
                 raise AssertionError(f"expected {sorted(expected)}, but {response.describe()}")
         return response
 

@@ -28,7 +28,7 @@ from conformance.generation import Generation, parse_override
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
 from conformance.launchers import Launcher, LaunchError, launcher_from_option
 from conformance.options import comma_list, positive_number, register, resolve
-from conformance.outcomes import not_evaluated, out_of_window
+from conformance.outcomes import INCONCLUSIVE, not_evaluated, out_of_window
 from conformance.report import results_document, terminal_lines, write_reports
 from conformance.results import ResultCollector
 from conformance.scenarios import DEFAULT_FIXTURES, ScenarioPool
@@ -233,7 +233,13 @@ class Reporter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.settings.report_dir is None or not self.collector.checks():
+        if not self.collector.checks():
+            return
+        inconclusive = [v.requirement.id for v in self.collector.verdicts() if v.verdict == INCONCLUSIVE]
+        if inconclusive and session.exitstatus == pytest.ExitCode.OK:
+            # A run that could not have failed must not gate green in CI.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.settings.report_dir is None:
             return
         doc = results_document(_meta(self.settings), self.collector.verdicts())
         self.written = write_reports(self.settings.report_dir, doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.http import Response
+from conformance.http import Response, require_authorised
 
 
 def expect_fields(obj: Any, fields: dict[str, type | tuple[type, ...]], where: str) -> None:
@@ -24,6 +24,8 @@ def expect_data_list(body: Any, where: str) -> list[Any]:
 
 
 def expect_json_error(response: Response, statuses: range | set[int], where: str) -> Any:
+    if response.status not in statuses:
+        require_authorised(response, statuses)
     assert response.status in statuses, f"{where}: expected a status in {statuses}, but {response.describe()}"
     content_type = response.headers.get("content-type", "")
     assert "json" in content_type, f"{where}: error body should be JSON, content-type is {content_type!r}"

@@ -13,7 +13,7 @@ from conformance.checks.shapes import (
     is_seed_error_shape,
     model_provider,
 )
-from conformance.http import RecordingClient
+from conformance.http import RecordingClient, require_authorised
 
 requirement = pytest.mark.requirement
 CLIENT_ERRORS = range(400, 500)
@@ -130,6 +130,7 @@ def missing_model_response(stack_api: RecordingClient):  # type: ignore[no-untyp
 @requirement("CORE-ERR-001")
 def test_missing_model_is_a_client_error_naming_it(missing_model_response) -> None:  # type: ignore[no-untyped-def]
     name, response = missing_model_response
+    require_authorised(response, {400, 404})  # a 401 is a 4xx, but says nothing about the model
     expect_json_error(response, CLIENT_ERRORS, "GET of a missing model")
     assert name in response.text, f"the error does not name the model: {response.text[:300]}"
 
@@ -137,6 +138,7 @@ def test_missing_model_is_a_client_error_naming_it(missing_model_response) -> No
 @requirement("CORE-ERR-002")
 def test_missing_model_is_404(missing_model_response) -> None:  # type: ignore[no-untyped-def]
     _name, response = missing_model_response
+    require_authorised(response, {404})
     assert response.status == 404, f"expected 404, but {response.describe()}"
 
 
@@ -159,6 +161,8 @@ def test_error_bodies_have_the_documented_shape(stack_api: RecordingClient) -> N
         "unknown route": stack_api.get(f"/v1/{unique('route')}"),
         "invalid body": stack_api.post("/v1/models", json_body={"provider_id": unique("provider")}),
     }
+    for response in probes.values():
+        require_authorised(response, {400, 404})
     wrong = {name: r.text[:200] for name, r in probes.items() if r.status < 400 or not is_seed_error_shape(r.json())}
     assert not wrong, f"error bodies without the shape {{'error': {{'message': ...}}}}: {wrong}"
 

@@ -289,6 +289,18 @@ def _missing_model(status: int) -> Defect:
 
 DEFECTS: dict[str, Defect] = {
     "none": Defect((), lambda: None),
+    # Not a defect of a requirement: every API request is refused for lack of credentials, the
+    # situation in which the suite must answer "inconclusive", never "pass" (tests/suite/test_plugin.py).
+    "auth-wall": Defect(
+        (),
+        rewrite_api(
+            lambda m, p, c, b: (
+                (401, b'{"error": {"message": "Authentication required"}}', "application/json")
+                if p != "/v1/health"
+                else None
+            )
+        ),
+    ),
     # core
     "health-not-ok": Defect(
         ("CORE-HEALTH-001",), rewrite_api(json_rule(get("/v1/health"), lambda b: {"status": "Error"}))

@@ -143,3 +143,39 @@ def test_failure_carries_a_curl_line(tmp_path: Path) -> None:
     [entry] = json.loads((tmp_path / "results.json").read_text())["requirements"]
     [check] = entry["checks"]
     assert check["curl"] and check["curl"][0].startswith("curl -sS -i -X GET") and "/v1/health" in check["curl"][0]
+
+
+def test_refused_credentials_are_inconclusive_and_fail_the_run(tmp_path: Path) -> None:
+    serve = REPO / "tests" / "defects" / "serve.py"
+    done = run_pytest(
+        CHECKS,
+        "--stack-launcher",
+        f"{sys.executable} {serve} auth-wall {{config}} --port {{port}}",
+        "--stack-generation=reference",
+        "--stack-profile=core",
+        "--conformance-report",
+        str(tmp_path),
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    result = verdicts(tmp_path)
+    assert result.pop("CORE-HEALTH-001") == "pass"  # the one route the wall leaves open
+    assert set(result.values()) == {"inconclusive"}, result
+
+
+def test_ini_twin(hand_started: Server, tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\nstack_url = {hand_started.url}\nstack_profile = core\n")
+    done = run_pytest(cwd=tmp_path)
+    assert done.returncode == 0 and "15 passed" in done.stdout, done.stdout[-2000:]
+
+
+def test_console_script_runs_the_installed_checks(hand_started: Server, tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("llama-stack-conformance")
+    done = subprocess.run(
+        [str(script), f"--stack-url={hand_started.url}", "--stack-profile=core", "-q"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "15 passed" in done.stdout, done.stdout[-2000:]
