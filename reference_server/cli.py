@@ -11,6 +11,7 @@ Contract with operators and launchers:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import re
@@ -87,6 +88,7 @@ def _serve(args: argparse.Namespace) -> None:
     port = args.port if args.port is not None else server_config.port
     try:
         stack = Stack.build(config)
+        asyncio.run(stack.start())
     except StackError as exc:
         raise StartupError(exc.message) from None
     try:

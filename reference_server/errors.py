@@ -31,3 +31,23 @@ class Unavailable(StackError):
     """A dependency (a provider's backend, a store) cannot answer right now."""
 
     status = 503
+
+
+class BadGateway(StackError):
+    """A backend answered, but with an error or with something that is not what it should send."""
+
+    status = 502
+
+
+class GatewayTimeout(StackError):
+    status = 504
+
+
+class StartupFailure(StackError):
+    """The config is valid but the stack cannot start with it (the CLI exits 1)."""
+
+
+class NotImplementedHere(StackError):
+    """A configured provider type whose behaviour this server does not implement."""
+
+    status = 501

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.fakes.handle import FakeProcess
 from conformance.launchers.base import REFERENCE_READY
 from conformance.launchers.process import Exited, ManagedProcess
 
@@ -21,7 +22,7 @@ providers:
   inference:
   - provider_id: ollama
     provider_type: remote::ollama
-    config: {{url: "http://127.0.0.1:9"}}
+    config: {{url: "{ollama}"}}
 metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
 """
 
@@ -32,15 +33,22 @@ class Server:
     process: ManagedProcess
 
 
+FAKE_OLLAMA_MODELS = ["llama3.2:3b", "all-minilm:l6-v2", "a", "b"]
+
+
 class ServerFactory:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, ollama_url: str) -> None:
         self.tmp_path = tmp_path
         self.state = tmp_path / "state"
+        self.ollama_url = ollama_url
         self._started: list[ManagedProcess] = []
+
+    def minimal(self) -> str:
+        return MINIMAL.format(state=self.state, ollama=self.ollama_url)
 
     def config(self, text: str | None = None, name: str = "run.yaml") -> Path:
         path = self.tmp_path / name
-        path.write_text(text if text is not None else MINIMAL.format(state=self.state), encoding="utf-8")
+        path.write_text(text if text is not None else self.minimal(), encoding="utf-8")
         return path
 
     def start(self, config: Path, *args: str, env: dict[str, str] | None = None) -> Server | Exited:
@@ -64,9 +72,19 @@ class ServerFactory:
             process.stop()
 
 
+@pytest.fixture(scope="session")
+def fake_ollama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeProcess]:
+    """One fake Ollama for the session; tests must not change what it serves."""
+    fake = FakeProcess("ollama", tmp_path_factory.mktemp("fake-ollama"), models=FAKE_OLLAMA_MODELS)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[ServerFactory]:
-    factory = ServerFactory(tmp_path)
+def servers(tmp_path: Path, fake_ollama: FakeProcess) -> Iterator[ServerFactory]:
+    factory = ServerFactory(tmp_path, fake_ollama.url)
     try:
         yield factory
     finally:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conformance.fakes import ollama
+from conformance.fakes import ollama, vllm
 from conformance.fakes.base import FakeState
 from reference_server.serving import BindError, bind, serve, url_of
 
-FAKES = {"ollama": ollama.create_app}
+FAKES = {"ollama": ollama.create_app, "vllm": vllm.create_app}
+DEFAULT_MODELS = {"ollama": ollama.DEFAULT_MODELS, "vllm": vllm.DEFAULT_MODELS}
 READY = "fake {name}: listening on "
 
 
@@ -23,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=None, help="comma-separated model names the fake serves")
     args = parser.parse_args(argv)
     state = FakeState()
-    state.models = args.models.split(",") if args.models else list(ollama.DEFAULT_MODELS)
+    state.models = (
+        [m for m in args.models.split(",") if m] if args.models is not None else list(DEFAULT_MODELS[args.name])
+    )
     app = FAKES[args.name](state)
     try:
         sock = bind("127.0.0.1", args.port)

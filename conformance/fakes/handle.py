@@ -1,4 +1,8 @@
-"""Start a fake as a process and steer it over its control routes."""
+"""Start a fake as a process, steer it over its control routes, take it down and bring it back.
+
+``down()`` stops the process and keeps its port, so the stack under test sees a refused
+connection, exactly like a backend that is not running; ``up()`` serves again on that port.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,52 @@ from typing import Any
 import httpx
 
 from conformance.fakes.__main__ import READY
-from conformance.launchers.process import Exited, LaunchError, ManagedProcess
+from conformance.launchers.process import Exited, LaunchError, ManagedProcess, free_port
 
 
 class FakeProcess:
     def __init__(
-        self, name: str, workdir: Path, *, models: list[str] | None = None, port: int = 0, timeout: float = 20.0
+        self,
+        name: str,
+        workdir: Path,
+        *,
+        models: list[str] | None = None,
+        port: int = 0,
+        start: bool = True,
+        timeout: float = 20.0,
     ) -> None:
-        argv = [sys.executable, "-m", "conformance.fakes", name, "--port", str(port)]
-        if models is not None:
-            argv += ["--models", ",".join(models)]
         self.name = name
-        self.process = ManagedProcess(argv, dict(os.environ), workdir, f"fake-{name}")
-        ready = self.process.wait_for_line(READY.format(name=name), timeout)
-        if isinstance(ready, Exited):
-            raise LaunchError(f"fake {name} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
-        self.url = ready
+        self.workdir = workdir
+        self.models = models
+        self.timeout = timeout
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: ManagedProcess | None = None
         self._client = httpx.Client(base_url=self.url, timeout=5.0)
+        self._generation = 0
+        if start:
+            self.up()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.popen.poll() is None
+
+    def up(self) -> None:
+        if self.running:
+            return
+        argv = [sys.executable, "-m", "conformance.fakes", self.name, "--port", str(self.port)]
+        if self.models is not None:
+            argv += ["--models", ",".join(self.models)]
+        self._generation += 1
+        self.process = ManagedProcess(argv, dict(os.environ), self.workdir, f"fake-{self.name}-{self._generation}")
+        ready = self.process.wait_for_line(READY.format(name=self.name), self.timeout)
+        if isinstance(ready, Exited):
+            raise LaunchError(f"fake {self.name} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
+
+    def down(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
 
     def requests(self) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = self._client.get("/_fake/requests").json()["data"]
@@ -38,7 +71,9 @@ class FakeProcess:
     def steer(self, **changes: Any) -> None:
         answer = self._client.post("/_fake/state", json=changes)
         answer.raise_for_status()
+        if "models" in changes:
+            self.models = list(changes["models"])  # a restart keeps serving the same models
 
     def stop(self) -> None:
+        self.down()
         self._client.close()
-        self.process.stop()

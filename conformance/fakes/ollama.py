@@ -1,11 +1,14 @@
 """A fake Ollama: the endpoints the ``remote::ollama`` providers of every era call.
 
-Replies are deterministic so checks assert structure, never prose.
+0.2.x probes ``/api/ps`` and checks models with ``/api/tags``; newer releases list models with
+``/v1/models``; all of them send inference to the OpenAI-compatible ``/v1/*`` routes, and the
+0.2.x native route also uses ``/api/chat``, ``/api/generate`` and ``/api/embed``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,6 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conformance.fakes.base import FakeState, RecordingMiddleware, control_routes
+from conformance.fakes.openai_compat import (
+    embedding_dimension,
+    fake_embedding,
+    openai_routes,
+    read_json,
+    reply_text,
+)
 
 DEFAULT_MODELS = ["llama3.2:3b", "all-minilm:l6-v2"]
 
@@ -47,22 +57,73 @@ def create_app(state: FakeState | None = None) -> Starlette:
             }
         )
 
-    async def openai_models(_request: Request) -> Response:
+    async def missing(model: str) -> Response:
+        return JSONResponse({"error": f"model '{model}' not found, try pulling it first"}, status_code=404)
+
+    async def chat(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        if body.get("model") not in state.models:
+            return await missing(str(body.get("model")))
+        message = {"role": "assistant", "content": reply_text(body.get("messages") or [])}
         return JSONResponse(
             {
-                "object": "list",
-                "data": [
-                    {"id": model, "object": "model", "created": 0, "owned_by": "library"} for model in state.models
-                ],
+                "model": body["model"],
+                "created_at": "2025-06-01T00:00:00Z",
+                "message": message,
+                "done": True,
+                "done_reason": "stop",
             }
         )
+
+    async def generate(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        if body.get("model") not in state.models:
+            return await missing(str(body.get("model")))
+        return JSONResponse(
+            {
+                "model": body["model"],
+                "created_at": "2025-06-01T00:00:00Z",
+                "response": reply_text([body.get("prompt")]),
+                "done": True,
+                "done_reason": "stop",
+            }
+        )
+
+    async def embed(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        model = str(body.get("model"))
+        if model not in state.models:
+            return await missing(model)
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        return JSONResponse(
+            {"model": model, "embeddings": [fake_embedding(str(t), embedding_dimension(model)) for t in texts]}
+        )
+
+    async def pull(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        if body.get("model") not in state.models:
+            return JSONResponse({"error": "pull model manifest: file does not exist"}, status_code=500)
+        return Response(json.dumps({"status": "success"}) + "\n", media_type="application/x-ndjson")
 
     app = Starlette(
         routes=[
             Route("/api/ps", ps),
             Route("/api/version", version),
             Route("/api/tags", tags),
-            Route("/v1/models", openai_models),
+            Route("/api/chat", chat, methods=["POST"]),
+            Route("/api/generate", generate, methods=["POST"]),
+            Route("/api/embed", embed, methods=["POST"]),
+            Route("/api/pull", pull, methods=["POST"]),
+            *openai_routes(state, owned_by="library"),
             *control_routes(state),
         ]
     )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reference_server import __version__
-from reference_server.api import errors, inspect, models, providers
+from reference_server.api import errors, inference, inspect, models, providers
 from reference_server.stack import Stack
 
 
@@ -16,14 +16,14 @@ def create_app(stack: Stack) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        stack.close()
+        await stack.aclose()
 
     app = FastAPI(title="Llama Stack reference server", version=__version__, lifespan=lifespan)
     app.state.stack = stack
     errors.install(app)
     mounted = [inspect.router, providers.router]
     if "inference" in stack.served_apis():
-        mounted.append(models.router)
+        mounted += [models.router, inference.router]
     for router in mounted:
         app.include_router(router)
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.

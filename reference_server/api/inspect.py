@@ -12,7 +12,7 @@ from reference_server.api.deps import stack_of
 router = APIRouter(tags=["inspect"])
 
 # Which API's providers serve the routes of each router tag.
-ROUTE_API = {"models": "inference"}
+ROUTE_API = {"models": "inference", "inference": "inference"}
 
 
 @router.get("/v1/health")

@@ -38,7 +38,7 @@ async def get_model(model_id: str, request: Request) -> JSONResponse:
 @router.post("/v1/models")
 async def register_model(body: RegisterModelRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
-    model = build_model(
+    requested = build_model(
         model_id=body.model_id,
         provider_id=body.provider_id,
         provider_model_id=body.provider_model_id,
@@ -46,6 +46,9 @@ async def register_model(body: RegisterModelRequest, request: Request) -> JSONRe
         metadata=body.metadata,
         inference_providers=stack.provider_ids("inference"),
     )
+    # The backend must serve the model (Ollama may resolve a bare name to ``name:latest``).
+    resolved = await stack.inference(requested.provider_id).check_model(requested.provider_resource_id)
+    model = requested.model_copy(update={"provider_resource_id": resolved})
     return JSONResponse(stack.models.register(model).model_dump())
 
 

@@ -13,7 +13,7 @@ router = APIRouter(tags=["providers"])
 
 @router.get("/v1/providers")
 async def list_providers(request: Request) -> JSONResponse:
-    return JSONResponse({"data": [provider.info() for provider in stack_of(request).providers]})
+    return JSONResponse({"data": [await provider.info() for provider in stack_of(request).providers]})
 
 
 @router.get("/v1/providers/{provider_id}")
@@ -22,5 +22,5 @@ async def inspect_provider(provider_id: str, request: Request) -> JSONResponse:
     # in the order of the config file.
     for provider in stack_of(request).providers:
         if provider.provider_id == provider_id:
-            return JSONResponse(provider.info())
+            return JSONResponse(await provider.info())
     raise NotFound(f"Provider {provider_id!r} not found")

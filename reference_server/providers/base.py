@@ -19,14 +19,20 @@ class ProviderHandle:
     provider_type: str
     config: BaseModel
 
-    def health(self) -> dict[str, Any]:
+    async def health(self) -> dict[str, Any]:
         return dict(NOT_IMPLEMENTED_HEALTH)
 
-    def info(self) -> dict[str, Any]:
+    async def info(self) -> dict[str, Any]:
         return {
             "api": self.api,
             "provider_id": self.provider_id,
             "provider_type": self.provider_type,
             "config": redact(self.config.model_dump(mode="json")),
-            "health": self.health(),
+            "health": await self.health(),
         }
+
+    async def start(self) -> None:
+        """Probe what the provider depends on; raise `StartupFailure` to stop the stack."""
+
+    async def aclose(self) -> None:
+        """Release connections; the provider must work again after this (a new event loop)."""

@@ -26,7 +26,7 @@ class OllamaConfig(_ProviderConfig):
 
 
 class VLLMConfig(_ProviderConfig):
-    url: str | None = None
+    url: str = Field(min_length=1)
     max_tokens: int = Field(default=4096, gt=0)
     api_token: str | None = "fake"
     tls_verify: bool | str = True

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.conftest import MINIMAL, Server, ServerFactory
+from tests.conftest import Server, ServerFactory
 
 
 @pytest.fixture
@@ -44,7 +44,8 @@ def test_register_get_list_unregister(server: Server) -> None:
 
 
 def test_ids_with_slashes_and_colons(server: Server) -> None:
-    httpx.post(server.url + "/v1/models", json={"model_id": "ollama/llama3.2:3b"}).raise_for_status()
+    body = {"model_id": "ollama/llama3.2:3b", "provider_model_id": "llama3.2:3b"}
+    httpx.post(server.url + "/v1/models", json=body).raise_for_status()
     assert httpx.get(server.url + "/v1/models/ollama/llama3.2:3b").json()["identifier"] == "ollama/llama3.2:3b"
     assert httpx.delete(server.url + "/v1/models/ollama/llama3.2:3b").status_code == 200
 
@@ -64,9 +65,10 @@ def test_same_registration_is_idempotent_a_different_one_conflicts(server: Serve
         ({"provider_id": "ollama"}, "model_id: is required"),
         ({"model_id": 5}, "model_id"),
         ({"model_id": "m", "model_type": "vision"}, "model_type"),
-        ({"model_id": "e", "model_type": "embedding"}, "embedding_dimension"),
+        ({"model_id": "all-minilm:l6-v2", "model_type": "embedding"}, "embedding_dimension"),
         ({"model_id": "e", "model_type": "embedding", "metadata": {"embedding_dimension": "x"}}, "embedding_dimension"),
         ({"model_id": "m", "provider_id": "nope"}, "provider 'nope' not found"),
+        ({"model_id": "ghost:1b"}, "available: llama3.2:3b, all-minilm:l6-v2, a, b"),
     ],
 )
 def test_invalid_registrations_are_400_naming_the_problem(
@@ -78,7 +80,7 @@ def test_invalid_registrations_are_400_naming_the_problem(
 
 
 def test_several_providers_need_an_explicit_one(servers: ServerFactory) -> None:
-    text = MINIMAL.format(state=servers.state).replace(
+    text = servers.minimal().replace(
         "metadata_store",
         '  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "http://127.0.0.1:9"}}\nmetadata_store',
     )
@@ -111,7 +113,7 @@ def test_routing_misses_use_the_error_shape(server: Server) -> None:
 
 def test_providers_and_routes(server: Server) -> None:
     [provider] = httpx.get(server.url + "/v1/providers").json()["data"]
-    assert provider["provider_id"] == "ollama" and provider["health"]["status"] == "Not Implemented"
+    assert provider["provider_id"] == "ollama" and provider["health"] == {"status": "OK"}
     assert httpx.get(server.url + "/v1/providers/ollama").json() == provider
     assert httpx.get(server.url + "/v1/providers/nope").status_code == 404
     routes = httpx.get(server.url + "/v1/inspect/routes").json()["data"]
@@ -119,7 +121,7 @@ def test_providers_and_routes(server: Server) -> None:
 
 
 def test_secrets_are_redacted(servers: ServerFactory) -> None:
-    text = MINIMAL.format(state=servers.state).replace(
+    text = servers.minimal().replace(
         "metadata_store",
         "  - {provider_id: vllm, provider_type: remote::vllm,"
         ' config: {url: "http://x", api_token: s3cret}}\nmetadata_store',
@@ -132,14 +134,14 @@ def test_secrets_are_redacted(servers: ServerFactory) -> None:
 def test_runtime_registrations_survive_a_restart(servers: ServerFactory) -> None:
     config = servers.config()
     first = servers.running(config)
-    httpx.post(first.url + "/v1/models", json={"model_id": "kept"}).raise_for_status()
+    httpx.post(first.url + "/v1/models", json={"model_id": "kept", "provider_model_id": "a"}).raise_for_status()
     assert first.process.stop() is not None
     second = servers.running(config)
     assert httpx.get(second.url + "/v1/models/kept").status_code == 200
 
 
 def test_config_models_are_authoritative_at_start_up(servers: ServerFactory) -> None:
-    base = MINIMAL.format(state=servers.state)
+    base = servers.minimal()
     first = servers.running(servers.config(base + "models:\n- {model_id: m, provider_model_id: a}\n"))
     assert httpx.get(first.url + "/v1/models/m").json()["provider_resource_id"] == "a"
     first.process.stop()
@@ -157,7 +159,8 @@ def test_kill_9_during_registrations_loses_nothing_acknowledged(servers: ServerF
     def register(index: int) -> None:
         name = f"burst-{index}"
         try:
-            response = httpx.post(server.url + "/v1/models", json={"model_id": name}, timeout=10)
+            body = {"model_id": name, "provider_model_id": "llama3.2:3b"}
+            response = httpx.post(server.url + "/v1/models", json=body, timeout=10)
         except httpx.TransportError:
             return
         if response.status_code == 200:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from conformance.launchers.process import Exited
-from tests.conftest import MINIMAL, ServerFactory
+from tests.conftest import ServerFactory
 
 
 def expect_one_line_error(outcome: object, code: int, *fragments: str) -> str:
@@ -24,9 +24,9 @@ def expect_one_line_error(outcome: object, code: int, *fragments: str) -> str:
 @pytest.mark.parametrize(
     ("replace", "by", "fragments"),
     [
-        ('"http://127.0.0.1:9"', '"${env.CFG_URL}"', ("CFG_URL", "providers.inference[0].config.url", ":=default")),
-        ('"http://127.0.0.1:9"', '"${env.cfg_url:=x}"', ("providers.inference[0].config.url", "upper-case")),
-        ('"http://127.0.0.1:9"', '"${env.CFG_URL:=x"', ("providers.inference[0].config.url", "closing")),
+        ('"<url>"', '"${env.CFG_URL}"', ("CFG_URL", "providers.inference[0].config.url", ":=default")),
+        ('"<url>"', '"${env.cfg_url:=x}"', ("providers.inference[0].config.url", "upper-case")),
+        ('"<url>"', '"${env.CFG_URL:=x"', ("providers.inference[0].config.url", "closing")),
         ("remote::ollama", "remote::nope", ("providers.inference[0].provider_type", "remote::vllm")),
         ("image_name: test", "image_name: test\nserver: {port: many}", ("server.port",)),
         ("apis: [inference]", "apis: [inference", ("invalid YAML", "line")),
@@ -36,7 +36,7 @@ def expect_one_line_error(outcome: object, code: int, *fragments: str) -> str:
 def test_config_errors_exit_2_with_one_line(
     servers: ServerFactory, replace: str, by: str, fragments: tuple[str, ...]
 ) -> None:
-    text = MINIMAL.format(state=servers.state).replace(replace, by)
+    text = servers.minimal().replace(replace.replace("<url>", servers.ollama_url), by)
     expect_one_line_error(servers.start(servers.config(text)), 2, *fragments)
 
 
@@ -52,10 +52,10 @@ def test_malformed_env_pair_is_rejected(servers: ServerFactory, pair: str) -> No
 
 
 def test_env_pairs_are_set_before_substitution(servers: ServerFactory) -> None:
-    text = MINIMAL.format(state=servers.state).replace('"http://127.0.0.1:9"', '"${env.CFG_URL}"')
-    server = servers.running(servers.config(text), "--env", "CFG_URL=http://127.0.0.1:7")
+    text = servers.minimal().replace('"<url>"', '"${env.CFG_URL}"')
+    server = servers.running(servers.config(text), "--env", f"CFG_URL={servers.ollama_url}")
     providers = httpx.get(server.url + "/v1/providers").json()["data"]
-    assert providers[0]["config"]["url"] == "http://127.0.0.1:7"
+    assert providers[0]["config"]["url"] == servers.ollama_url
 
 
 def test_binds_loopback_by_default(servers: ServerFactory) -> None:
@@ -66,7 +66,7 @@ def test_port_from_config_when_no_flag(servers: ServerFactory) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    text = MINIMAL.format(state=servers.state) + f"server: {{port: {port}}}\n"
+    text = servers.minimal() + f"server: {{port: {port}}}\n"
     outcome = servers.start(servers.config(text), "--port", str(port))
     assert not isinstance(outcome, Exited) and outcome.url.endswith(f":{port}")
 
@@ -80,7 +80,7 @@ def test_port_in_use_exits_1(servers: ServerFactory) -> None:
 
 
 def test_missing_tls_file_is_a_config_error(servers: ServerFactory) -> None:
-    text = MINIMAL.format(state=servers.state) + "server: {tls_certfile: /nope.pem, tls_keyfile: /nope.key}\n"
+    text = servers.minimal() + "server: {tls_certfile: /nope.pem, tls_keyfile: /nope.key}\n"
     expect_one_line_error(servers.start(servers.config(text)), 2, "server.tls_certfile")
 
 
@@ -110,7 +110,7 @@ def test_tls(servers: ServerFactory) -> None:
     key_path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    text = MINIMAL.format(state=servers.state) + f"server: {{tls_certfile: {cert_path}, tls_keyfile: {key_path}}}\n"
+    text = servers.minimal() + f"server: {{tls_certfile: {cert_path}, tls_keyfile: {key_path}}}\n"
     server = servers.running(servers.config(text))
     assert server.url.startswith("https://")
     assert httpx.get(server.url + "/v1/health", verify=False).json() == {"status": "OK"}

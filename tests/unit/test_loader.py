@@ -118,7 +118,10 @@ def test_model_picks_the_only_provider_and_defaults_provider_model_id() -> None:
 
 
 def test_model_with_several_providers_must_name_one() -> None:
-    text = MINIMAL + "  - {provider_id: vllm, provider_type: remote::vllm}\nmodels:\n- {model_id: m1}\n"
+    text = (
+        MINIMAL
+        + '  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "http://x"}}\nmodels:\n- {model_id: m1}\n'
+    )
     error = error_of(text)
     assert error.path == "models[0]"
     assert "ollama, vllm" in error.message

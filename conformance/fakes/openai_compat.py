@@ -1,0 +1,168 @@
+"""The OpenAI-compatible surface both Ollama and vLLM expose: models, chat, completions, embeddings.
+
+Answers are deterministic functions of the request, so checks can assert structure and
+round-trips without ever depending on generated prose. A model the fake does not serve gets
+the 404 both backends answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from conformance.fakes.base import FakeState
+
+REPLY = "Hello from the fake backend."
+UNSAFE_MARKER = "UNSAFE-CONTENT"
+
+
+def embedding_dimension(model: str) -> int:
+    return 384 if "minilm" in model.lower() else 768
+
+
+def fake_embedding(text: str, dimension: int) -> list[float]:
+    """A unit vector derived from the text: same text, same vector."""
+    seed = hashlib.sha256(text.encode()).digest()
+    raw = [((seed[i % 32] + i * 31) % 255) / 127.0 - 1.0 for i in range(dimension)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
+
+
+def reply_text(messages: list[Any]) -> str:
+    """The guard model's verdict for guard prompts, a fixed greeting otherwise."""
+    text = json.dumps(messages)
+    if "safety" in text.lower() and ("unsafe" in text.lower() or "Task:" in text):
+        return "unsafe\nS1" if UNSAFE_MARKER in text else "safe"
+    return REPLY
+
+
+def model_missing(model: str) -> Response:
+    return JSONResponse(
+        {"error": {"message": f'model "{model}" not found, try pulling it first', "type": "api_error"}}, status_code=404
+    )
+
+
+async def read_json(request: Request) -> dict[str, Any] | Response:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"error": {"message": "invalid JSON"}}, status_code=400)
+    if not isinstance(body, dict):
+        return JSONResponse({"error": {"message": "expected a JSON object"}}, status_code=400)
+    return body
+
+
+def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
+    counter = {"n": 0}
+
+    def next_id(prefix: str) -> str:
+        counter["n"] += 1
+        return f"{prefix}-fake-{counter['n']}"
+
+    async def models(_request: Request) -> Response:
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "created": 0, "owned_by": owned_by} for m in state.models],
+            }
+        )
+
+    async def chat(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        model = str(body.get("model"))
+        if model not in state.models:
+            return model_missing(model)
+        text = reply_text(body.get("messages") or [])
+        ident, created = next_id("chatcmpl"), int(time.time())
+        if body.get("stream"):
+            return StreamingResponse(_chat_stream(ident, created, model, text), media_type="text/event-stream")
+        return JSONResponse(
+            {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
+            }
+        )
+
+    async def completions(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        model = str(body.get("model"))
+        if model not in state.models:
+            return model_missing(model)
+        return JSONResponse(
+            {
+                "id": next_id("cmpl"),
+                "object": "text_completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "text": REPLY, "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5},
+            }
+        )
+
+    async def embeddings(request: Request) -> Response:
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        model = str(body.get("model"))
+        if model not in state.models:
+            return model_missing(model)
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        dimension = embedding_dimension(model)
+        return JSONResponse(
+            {
+                "object": "list",
+                "model": model,
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": fake_embedding(str(t), dimension)}
+                    for i, t in enumerate(texts)
+                ],
+                "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+            }
+        )
+
+    return [
+        Route("/v1/models", models),
+        Route("/v1/chat/completions", chat, methods=["POST"]),
+        Route("/v1/completions", completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
+    ]
+
+
+async def _chat_stream(ident: str, created: int, model: str, text: str) -> AsyncIterator[str]:
+    words = text.split(" ")
+    for index, word in enumerate(words):
+        piece = word if index == 0 else " " + word
+        chunk = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}],
+        }
+        yield f"data: {json.dumps(chunk)}\n\n"
+    last = {
+        "id": ident,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    }
+    yield f"data: {json.dumps(last)}\n\n"
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,248 @@
+"""Inference routes of the seed's era, forwarded to the provider of the requested model.
+
+* native: ``POST /v1/inference/chat-completion`` (JSON or server-sent events),
+  ``/v1/inference/completion`` and ``/v1/inference/embeddings``;
+* OpenAI-compatible: ``/v1/openai/v1/models``, ``chat/completions`` (streaming too),
+  ``completions`` and ``embeddings``.
+
+Requests name our model id; the backend is called with the provider's model id, and answers
+name our id again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference_server.api.deps import stack_of
+from reference_server.errors import InvalidRequest, StackError
+from reference_server.resources.models import Model
+from reference_server.stack import Stack
+
+router = APIRouter(tags=["inference"])
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | list[Any] = ""
+
+
+class SamplingParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    strategy: dict[str, Any] = Field(default_factory=dict)
+    max_tokens: int | None = Field(default=None, ge=0)
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model_id: str
+    messages: list[Message] = Field(min_length=1)
+    sampling_params: SamplingParams | None = None
+    stream: bool = False
+
+
+class CompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model_id: str
+    content: str | list[Any]
+    sampling_params: SamplingParams | None = None
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model_id: str
+    contents: list[str | list[Any]] = Field(min_length=1)
+
+
+class OpenAIChatRequest(BaseModel):
+    # Everything beyond these fields is passed to the backend untouched.
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    stream: bool = False
+
+
+class OpenAICompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    prompt: str | list[Any]
+
+
+class OpenAIEmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    input: str | list[Any]
+
+
+def _text(content: str | list[Any]) -> str:
+    if isinstance(content, str):
+        return content
+    parts = [item.get("text", "") if isinstance(item, dict) else str(item) for item in content]
+    return "".join(str(part) for part in parts)
+
+
+async def _model(stack: Stack, model_id: str, kind: str) -> Model:
+    model = await stack.verified(stack.models.get(model_id))
+    if kind == "embedding" and model.model_type != "embedding":
+        raise InvalidRequest(f"Model {model_id!r} is not an embedding model")
+    if kind == "llm" and model.model_type != "llm":
+        raise InvalidRequest(f"Model {model_id!r} is an embedding model; it cannot generate text")
+    return model
+
+
+def _sampling(params: SamplingParams | None) -> dict[str, Any]:
+    if params is None:
+        return {}
+    options: dict[str, Any] = {}
+    strategy = params.strategy
+    if strategy.get("type") == "greedy":
+        options["temperature"] = 0.0
+    for key in ("temperature", "top_p"):
+        if strategy.get(key) is not None:
+            options[key] = strategy[key]
+    if params.max_tokens:
+        options["max_tokens"] = params.max_tokens
+    return options
+
+
+def _sse(events: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
+    async def frames() -> AsyncIterator[str]:
+        try:
+            async for event in events:
+                yield f"data: {json.dumps(event)}\n\n"
+        except StackError as exc:  # the status line is gone; say it in the stream
+            yield f"data: {json.dumps({'error': {'message': exc.message}})}\n\n"
+
+    return StreamingResponse(frames(), media_type="text/event-stream")
+
+
+@router.post("/v1/inference/chat-completion")
+async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
+    stack = stack_of(request)
+    model = await _model(stack, body.model_id, "llm")
+    provider = stack.inference(model.provider_id)
+    upstream = {
+        "model": model.provider_resource_id,
+        "messages": [{"role": m.role, "content": _text(m.content)} for m in body.messages],
+        **_sampling(body.sampling_params),
+    }
+    if not body.stream:
+        answer = await provider.chat(upstream)
+        choice = (answer.get("choices") or [{}])[0]
+        message = choice.get("message") or {}
+        return JSONResponse(
+            {
+                "completion_message": {
+                    "role": "assistant",
+                    "content": message.get("content") or "",
+                    "stop_reason": "out_of_tokens" if choice.get("finish_reason") == "length" else "end_of_turn",
+                    "tool_calls": [],
+                },
+                "logprobs": None,
+            }
+        )
+    chunks = await provider.chat_stream(upstream)
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        yield {"event": {"event_type": "start", "delta": {"type": "text", "text": ""}}}
+        stop_reason = "end_of_turn"
+        async for chunk in chunks:
+            choice = (chunk.get("choices") or [{}])[0]
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield {"event": {"event_type": "progress", "delta": {"type": "text", "text": text}}}
+            if choice.get("finish_reason") == "length":
+                stop_reason = "out_of_tokens"
+        yield {"event": {"event_type": "complete", "delta": {"type": "text", "text": ""}, "stop_reason": stop_reason}}
+
+    return _sse(events())
+
+
+@router.post("/v1/inference/completion")
+async def completion(body: CompletionRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    model = await _model(stack, body.model_id, "llm")
+    answer = await stack.inference(model.provider_id).completion(
+        {"model": model.provider_resource_id, "prompt": _text(body.content), **_sampling(body.sampling_params)}
+    )
+    choice = (answer.get("choices") or [{}])[0]
+    return JSONResponse({"content": choice.get("text") or "", "stop_reason": "end_of_turn", "logprobs": None})
+
+
+@router.post("/v1/inference/embeddings")
+async def embeddings(body: EmbeddingsRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    model = await _model(stack, body.model_id, "embedding")
+    answer = await stack.inference(model.provider_id).embeddings(
+        {"model": model.provider_resource_id, "input": [_text(c) for c in body.contents]}
+    )
+    data = sorted(answer.get("data") or [], key=lambda item: item.get("index", 0))
+    return JSONResponse({"embeddings": [item.get("embedding") for item in data]})
+
+
+@router.get("/v1/openai/v1/models")
+async def openai_models(request: Request) -> JSONResponse:
+    created = int(time.time())
+    return JSONResponse(
+        {
+            "data": [
+                {"id": m.identifier, "object": "model", "created": created, "owned_by": "llama_stack"}
+                for m in stack_of(request).models.models()
+            ]
+        }
+    )
+
+
+def _renamed(answer: Any, model_id: str) -> Any:
+    if isinstance(answer, dict) and "model" in answer:
+        return {**answer, "model": model_id}
+    return answer
+
+
+@router.post("/v1/openai/v1/chat/completions")
+async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
+    stack = stack_of(request)
+    model = await _model(stack, body.model, "llm")
+    provider = stack.inference(model.provider_id)
+    upstream = {**body.model_dump(), "model": model.provider_resource_id}
+    if not body.stream:
+        return JSONResponse(_renamed(await provider.chat(upstream), model.identifier))
+    chunks = await provider.chat_stream(upstream)
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        async for chunk in chunks:
+            yield _renamed(chunk, model.identifier)
+
+    response = _sse(events())
+    return response
+
+
+@router.post("/v1/openai/v1/completions")
+async def openai_completion(body: OpenAICompletionRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    model = await _model(stack, body.model, "llm")
+    upstream = {**body.model_dump(), "model": model.provider_resource_id, "stream": False}
+    return JSONResponse(_renamed(await stack.inference(model.provider_id).completion(upstream), model.identifier))
+
+
+@router.post("/v1/openai/v1/embeddings")
+async def openai_embeddings(body: OpenAIEmbeddingsRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    model = await _model(stack, body.model, "embedding")
+    upstream = {**body.model_dump(), "model": model.provider_resource_id}
+    return JSONResponse(_renamed(await stack.inference(model.provider_id).embeddings(upstream), model.identifier))
