@@ -25,6 +25,11 @@ LEVELS = ("MUST", "SHOULD")
 PROFILES = {
     "core": "Black-box checks any running deployment can take.",
     "config": "Start-up behaviour of run.yaml handling: substitution, coercion, gating. Needs a launcher.",
+    "startup": "The starter without a running Ollama, and Ollama coming and going. Needs a launcher.",
+    "registration": "Models registered from variables at start-up and at run time, checked against the backend. "
+    "Needs a launcher.",
+    "inference": "Chat, streaming and embeddings through the native and the OpenAI-compatible routes (black box; "
+    "--provider-id picks the provider).",
 }
 
 

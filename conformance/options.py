@@ -37,6 +37,11 @@ OPTIONS = [
     ),
     Option("--stack-profile", ("LLAMA_STACK_PROFILE",), "comma list of profiles to run (default: all)"),
     Option("--stack-requirement", ("LLAMA_STACK_REQUIREMENT",), "comma list of requirement ids to run"),
+    Option(
+        "--provider-id",
+        ("LLAMA_STACK_PROVIDER_ID",),
+        "aim registration and inference checks at the models of this provider",
+    ),
     Option("--request-timeout", ("LLAMA_STACK_REQUEST_TIMEOUT",), "seconds allowed for each request", "10"),
     Option(
         "--stack-launch-timeout",

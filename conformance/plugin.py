@@ -50,6 +50,7 @@ class Settings:
     generation_override: Generation | None
     profiles: list[str]
     requirements: list[str]
+    provider_id: str | None
     request_timeout: float
     launch_timeout: float
     fixtures: Path
@@ -102,6 +103,7 @@ def _settings_from(config: pytest.Config) -> Settings:
         generation_override=override,
         profiles=profiles,
         requirements=requirements,
+        provider_id=resolve(config, "provider_id"),
         request_timeout=positive_number(config, "request_timeout"),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,

@@ -86,11 +86,14 @@ class ScenarioPool:
         self._shared: dict[str, Launched] = {}
         self._owned: list[Launched] = []
 
-    def shared(self, name: str) -> Launched:
-        """The session's one instance of a scenario, started on first use."""
-        if name not in self._shared:
-            self._shared[name] = self.launch(name)
-        return self._shared[name]
+    def shared(self, name: str, extra_env: dict[str, str] | None = None) -> Launched:
+        """The session's one instance of a scenario (with that environment), started on first use.
+
+        Checks must not change a shared instance's state; those that do use `launch`."""
+        key = name + "".join(f" {k}={v}" for k, v in sorted((extra_env or {}).items()))
+        if key not in self._shared:
+            self._shared[key] = self.launch(name, extra_env)
+        return self._shared[key]
 
     def launch(self, name: str, extra_env: dict[str, str] | None = None) -> Launched:
         """A fresh instance, with its own state folder; stopped at the end of the session."""
@@ -104,9 +107,10 @@ class ScenarioPool:
         fakes: dict[str, FakeProcess] = {}
         try:
             for fake_name, options in scenario.fakes.items():
-                fake = FakeProcess(fake_name, workdir, models=options.get("models"))
+                fake = FakeProcess(fake_name, workdir, models=options.get("models"), start=options.get("start", True))
                 fakes[fake_name] = fake
-                env[str(options.get("url_env", f"{fake_name.upper()}_URL"))] = fake.url
+                url_env = str(options.get("url_env", f"{fake_name.upper()}_URL"))
+                env[url_env] = fake.url + str(options.get("url_suffix", ""))
             env.update(scenario.env)
             env.update(extra_env or {})
             outcome = self.launcher.launch(config, env, workdir, f"server-{name}", self.timeout)

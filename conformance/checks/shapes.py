@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from conformance.http import Response, require_authorised
 
@@ -46,3 +49,30 @@ def model_provider(model: dict[str, Any]) -> Any:
     if "provider_id" in model:
         return model["provider_id"]
     return (model.get("custom_metadata") or {}).get("provider_id")
+
+
+def pick_model(models: list[Any], model_type: str, provider_id: str | None) -> dict[str, Any]:
+    """The first listed model of a type (and of ``--provider-id``); skip when there is none."""
+    for model in models:
+        of_type = isinstance(model, dict) and model.get("model_type") == model_type
+        if of_type and (provider_id is None or model_provider(model) == provider_id):
+            return dict(model)
+    scope = f" of provider {provider_id!r}" if provider_id else ""
+    pytest.skip(f"the target lists no {model_type} model{scope}")
+
+
+def sse_events(response: Response, where: str) -> list[Any]:
+    """The JSON payloads of a server-sent-events body (a final ``[DONE]`` is allowed)."""
+    content_type = response.headers.get("content-type", "")
+    assert content_type.startswith("text/event-stream"), f"{where}: content-type is {content_type!r}, not an SSE stream"
+    events = []
+    for block in response.text.split("\n\n"):
+        data = [line[5:].strip() for line in block.splitlines() if line.startswith("data:")]
+        if not data or data == ["[DONE]"]:
+            continue
+        try:
+            events.append(json.loads("\n".join(data)))
+        except ValueError:
+            raise AssertionError(f"{where}: an event is not JSON: {block[:200]!r}") from None
+    assert events, f"{where}: the stream carried no events"
+    return events

@@ -12,8 +12,10 @@ from conformance.checks.shapes import (
     expect_json_error,
     is_seed_error_shape,
     model_provider,
+    pick_model,
 )
 from conformance.http import RecordingClient, require_authorised
+from conformance.plugin import Settings
 
 requirement = pytest.mark.requirement
 CLIENT_ERRORS = range(400, 500)
@@ -93,12 +95,9 @@ def test_every_model_names_a_listed_provider(stack_api: RecordingClient) -> None
 
 
 @requirement("CORE-MODELS-004")
-def test_model_register_get_list_unregister(stack_api: RecordingClient) -> None:
+def test_model_register_get_list_unregister(stack_api: RecordingClient, stack_settings: Settings) -> None:
     models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
-    llms = [m for m in models if m.get("model_type") == "llm" and m.get("provider_id")]
-    if not llms:
-        pytest.skip("the target lists no llm model whose provider model could be registered under a new id")
-    base = llms[0]
+    base = pick_model(models, "llm", stack_settings.provider_id)
     alias = unique("model")
     body = {"model_id": alias, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
     try:

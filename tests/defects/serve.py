@@ -125,7 +125,8 @@ def placeholder_defect(kind: str) -> Callable[[], None]:
             operator = body[len(name) :]
             if kind == "required-empty" and operator == "" and not env.get(name):
                 return "", close + 1
-            if kind == "required-literal" and operator == "":
+            # Only the scenarios' probe variables (CFG_*), so the stack still reaches its backend.
+            if kind == "required-literal" and operator == "" and name.startswith("CFG_"):
                 return text[start : close + 1], close + 1
             if kind == "default-empty-is-set" and operator.startswith(":=") and name in env:
                 return env[name], close + 1
@@ -197,7 +198,7 @@ def keep_disabled_providers() -> None:
                         {
                             "provider_id": f"{gating.DISABLED}{index}",
                             "provider_type": entry["provider_type"],
-                            "config": {},
+                            "config": {"url": "http://127.0.0.1:9"},
                         }
                     )
         return result
@@ -237,21 +238,6 @@ def unknown_provider_falls_back() -> None:
     models_module.pick_provider = pick
 
 
-def provider_model_id_not_defaulted() -> None:
-    original = models_module.build_model
-
-    def build(**kwargs: Any) -> Any:
-        model = original(**kwargs)
-        if not kwargs.get("provider_model_id"):
-            model = model.model_copy(update={"provider_resource_id": "unset"})
-        return model
-
-    models_module.build_model = build
-    from reference_server.config import loader
-
-    loader.build_model = build
-
-
 def coerce_plain_strings() -> None:
     original_substitute = substitution.substitute
 
@@ -270,6 +256,127 @@ def coerce_plain_strings() -> None:
 
 def no_coercion() -> None:
     substitution.coerce = lambda text: None if text == "" else text
+
+
+# ---------------------------------------------------------------- provider defects
+
+
+def _providers() -> Any:
+    from reference_server.providers import (
+        ollama,
+        remote,
+        vllm,
+    )
+
+    return ollama.OllamaProvider, vllm.VLLMProvider, remote.RemoteInferenceProvider
+
+
+def ollama_always_required() -> None:
+    ollama, _vllm, _remote = _providers()
+    original = ollama.start
+
+    async def start(self: Any) -> None:
+        self.config = self.config.model_copy(update={"raise_on_connect_error": True})
+        await original(self)
+
+    ollama.start = start
+
+
+def ollama_never_required() -> None:
+    ollama, _vllm, _remote = _providers()
+    original = ollama.start
+
+    async def start(self: Any) -> None:
+        self.config = self.config.model_copy(update={"raise_on_connect_error": False})
+        await original(self)
+
+    ollama.start = start
+
+
+def unreachable_is_sticky() -> None:
+    """Remember an Ollama that was down at start-up as down for good."""
+    ollama, _vllm, _remote = _providers()
+    original = ollama.call
+
+    async def call(self: Any, method: str, url: str, body: Any = None) -> Any:
+        if not self.reachable_at_start:
+            from reference_server.errors import Unavailable
+
+            raise Unavailable(f"{self.describe()} was unreachable at start-up")
+        return await original(self, method, url, body)
+
+    ollama.call = call
+
+
+def unreachable_is_500() -> None:
+    from reference_server.errors import Unavailable
+
+    Unavailable.status = 500
+
+
+def no_backend_check() -> None:
+    async def accept(self: Any, model: str) -> str:
+        return model
+
+    for cls in _providers():
+        cls.check_model = accept
+
+
+def vllm_token_dropped() -> None:
+    _ollama, vllm, _remote = _providers()
+    vllm.headers = lambda self: {}
+
+
+def config_models_named_by_backend_id() -> None:
+    from reference_server.config import loader
+
+    original = loader.build_model
+
+    def build(**kwargs: Any) -> Any:
+        model = original(**kwargs)
+        return model.model_copy(update={"identifier": model.provider_resource_id})
+
+    loader.build_model = build
+
+
+def registration_not_stored() -> None:
+    from reference_server.resources.registry import ModelRegistry
+
+    ModelRegistry.register = lambda self, model: model  # type: ignore[method-assign]
+
+
+def renamed_is_identity() -> None:
+    from reference_server.api import inference
+
+    inference._renamed = lambda answer, model_id: answer
+
+
+def on_path(path: str, edit: Callable[[bytes], bytes | None]) -> Rewrite:
+    def rule(method: str, actual: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+        if actual != path or code != 200:
+            return None
+        changed = edit(body)
+        if changed is None:
+            return None
+        kind = "text/event-stream" if changed.startswith(b"data:") else "application/json"
+        return code, changed, kind
+
+    return rule
+
+
+def _json_edit(edit: Callable[[Any], Any]) -> Callable[[bytes], bytes | None]:
+    return lambda body: None if body.startswith(b"data:") else json.dumps(edit(json.loads(body))).encode()
+
+
+def _drop_last_event(body: bytes) -> bytes | None:
+    if not body.startswith(b"data:"):
+        return None
+    events = [e for e in body.split(b"\n\n") if e.strip()]
+    return b"\n\n".join(events[:-1]) + b"\n\n"
+
+
+def _stream_as_json(body: bytes) -> bytes | None:
+    return b'{"object": "chat.completion", "choices": []}' if body.startswith(b"data:") else None
 
 
 @dataclass(frozen=True)
@@ -377,12 +484,92 @@ DEFECTS: dict[str, Defect] = {
     "traceback-on-config-error": Defect(("CFG-ENV-012",), traceback_on_config_error),
     "disabled-config-expanded": Defect(("CFG-GATE-001",), expand_disabled_configs, breaks_startup=True),
     "disabled-provider-listed": Defect(("CFG-GATE-002",), keep_disabled_providers),
-    "provider-model-id-gate-ignored": Defect(("CFG-GATE-003",), ignore_resource_gate("provider_model_id")),
+    # Upstream 0.7 registers such a model and then crashes at start-up on '__disabled__'.
+    "provider-model-id-gate-ignored": Defect(
+        ("CFG-GATE-003",), ignore_resource_gate("provider_model_id"), breaks_startup=True
+    ),
     "provider-id-gate-ignored": Defect(
         ("CFG-GATE-004",), all_of(ignore_resource_gate("provider_id"), unknown_provider_falls_back)
     ),
     "empty-model-id-registered": Defect(("CFG-GATE-005",), ignore_resource_gate("model_id", stringify_empty=True)),
-    "provider-model-id-not-defaulted": Defect(("CFG-MODEL-001",), provider_model_id_not_defaulted),
+    "provider-model-id-not-defaulted": Defect(
+        ("CFG-MODEL-001",),
+        rewrite_api(
+            json_rule(
+                get("/v1/models"),
+                each_entry(
+                    lambda m: {**m, "provider_resource_id": None} if m["provider_resource_id"] == m["identifier"] else m
+                ),
+            )
+        ),
+    ),
+    # startup
+    "ollama-always-required": Defect(("START-OLLAMA-001",), ollama_always_required, breaks_startup=True),
+    "phantom-ollama-model": Defect(
+        ("START-OLLAMA-002",),
+        rewrite_api(
+            json_rule(
+                get("/v1/models"),
+                lambda b: {
+                    "data": [
+                        *b["data"],
+                        {
+                            "identifier": "ollama/phantom",
+                            "provider_resource_id": "phantom",
+                            "provider_id": "ollama",
+                            "type": "model",
+                            "metadata": {},
+                            "model_type": "llm",
+                        },
+                    ]
+                },
+            )
+        ),
+    ),
+    "unreachable-is-500": Defect(("START-OLLAMA-003",), unreachable_is_500),
+    "raise-on-connect-ignored": Defect(("START-OLLAMA-004",), ollama_never_required),
+    "unreachable-is-sticky": Defect(("START-OLLAMA-005",), unreachable_is_sticky),
+    # registration
+    "config-models-named-by-backend-id": Defect(("REG-ENV-001", "REG-ENV-002"), config_models_named_by_backend_id),
+    "runtime-registration-not-stored": Defect(("REG-RUNTIME-001",), registration_not_stored),
+    "no-backend-check": Defect(("REG-MISSING-001", "REG-MISSING-002", "REG-MISSING-003"), no_backend_check),
+    "vllm-token-dropped": Defect(("REG-TOKEN-001",), vllm_token_dropped),
+    # inference
+    "native-chat-role-user": Defect(
+        ("INF-CHAT-001",),
+        rewrite_api(
+            on_path(
+                "/v1/inference/chat-completion",
+                _json_edit(lambda b: {**b, "completion_message": {**b["completion_message"], "role": "user"}}),
+            )
+        ),
+    ),
+    "native-stream-without-complete": Defect(
+        ("INF-CHAT-002",), rewrite_api(on_path("/v1/inference/chat-completion", _drop_last_event))
+    ),
+    "openai-models-empty": Defect(
+        ("INF-OPENAI-001",), rewrite_api(json_rule(get("/v1/openai/v1/models"), lambda b: {"data": []}))
+    ),
+    "openai-model-not-renamed": Defect(("INF-OPENAI-002",), renamed_is_identity),
+    "openai-stream-as-json": Defect(
+        ("INF-OPENAI-003",), rewrite_api(on_path("/v1/openai/v1/chat/completions", _stream_as_json))
+    ),
+    "embeddings-truncated": Defect(
+        ("INF-EMBED-001",),
+        rewrite_api(
+            on_path("/v1/inference/embeddings", _json_edit(lambda b: {"embeddings": [v[:-1] for v in b["embeddings"]]}))
+        ),
+    ),
+    "unknown-model-500": Defect(
+        ("INF-ERR-001",),
+        rewrite_api(
+            json_rule(
+                lambda m, p, c: p == "/v1/openai/v1/chat/completions" and c == 404,
+                lambda b: {"error": {"message": "oops"}},
+                500,
+            )
+        ),
+    ),
 }
 
 

@@ -41,9 +41,7 @@ def verdicts(report: Path) -> dict[str, str]:
 def hand_started(servers: ServerFactory) -> Server:
     """A reference server started by hand, as an operator would, with the core scenario's config."""
     text = (REPO / "fixtures" / "scenarios" / "core" / "reference.yaml").read_text()
-    text = text.replace("${env.OLLAMA_URL}", "http://127.0.0.1:9").replace(
-        "${env.SQLITE_STORE_DIR}", str(servers.state)
-    )
+    text = text.replace("${env.OLLAMA_URL}", servers.ollama_url).replace("${env.SQLITE_STORE_DIR}", str(servers.state))
     return servers.running(servers.config(text))
 
 

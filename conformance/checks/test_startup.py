@@ -1,0 +1,64 @@
+"""Profile ``startup``: the seed's pull request, the starter coming up without Ollama.
+
+The fake Ollama of these scenarios starts *down* (its port refuses connections); one check
+brings it up during the run to prove the server picks it up without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.checks.shapes import expect_data_list, expect_json_error
+from conformance.checks.test_config import start_expecting_failure
+from conformance.http import RecordingClient
+from conformance.plugin import ScenarioAccess
+
+requirement = pytest.mark.requirement
+STARTER = "starter-without-ollama"
+WITH_MODEL = {"OLLAMA_INFERENCE_MODEL": "llama3.2:3b"}
+CHAT = {"model": "ollama/llama3.2:3b", "messages": [{"role": "user", "content": "Say hello."}]}
+
+
+def starter(scenarios: ScenarioAccess, env: dict[str, str] | None = None) -> RecordingClient:
+    return scenarios.client(scenarios.pool.shared(STARTER, env).url)
+
+
+@requirement("START-OLLAMA-001")
+def test_starter_starts_without_ollama(scenarios: ScenarioAccess) -> None:
+    body = starter(scenarios).get_json("/v1/health")
+    assert isinstance(body, dict) and body.get("status") == "OK", f"/v1/health answered {body!r}"
+
+
+@requirement("START-OLLAMA-002")
+def test_starter_without_ollama_lists_no_ollama_model(scenarios: ScenarioAccess) -> None:
+    models = expect_data_list(starter(scenarios).get_json("/v1/models"), "/v1/models")
+    ollama = [m for m in models if isinstance(m, dict) and m.get("provider_id") == "ollama"]
+    assert not ollama, f"models of the unreachable Ollama are listed: {ollama!r:.300}"
+
+
+@requirement("START-OLLAMA-003")
+def test_inference_without_ollama_is_a_clear_error(scenarios: ScenarioAccess) -> None:
+    response = starter(scenarios, WITH_MODEL).post("/v1/openai/v1/chat/completions", json_body=CHAT)
+    assert response.status != 500, f"a 500 for an unreachable Ollama: {response.text[:300]}"
+    expect_json_error(response, {*range(400, 500), 503}, "chat while Ollama is unreachable")
+
+
+@requirement("START-OLLAMA-004")
+def test_required_ollama_stops_start_up_naming_its_url(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.shared("ollama-raise-on-connect")
+    exited = start_expecting_failure(scenarios, "ollama-raise-on-connect")
+    url = launched.fakes["ollama"].url
+    assert url in exited.stderr + exited.stdout, f"the error does not name {url}: {exited.stderr.strip()[-400:]}"
+
+
+@requirement("START-OLLAMA-005")
+def test_ollama_appearing_later_is_picked_up(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.launch(STARTER, WITH_MODEL)  # its own instance: this check changes the fake
+    api = scenarios.client(launched.url)
+    before = api.post("/v1/openai/v1/chat/completions", json_body=CHAT)
+    assert before.status != 200, f"chat succeeded before Ollama was up: {before.text[:200]}"
+    launched.fakes["ollama"].up()
+    after: Any = api.post("/v1/openai/v1/chat/completions", json_body=CHAT, expect=200).json()
+    assert (after.get("choices") or [{}])[0].get("message", {}).get("role") == "assistant", f"{after!r:.300}"
