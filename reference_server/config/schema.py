@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reference_server.store.config import SqliteKVStoreConfig
+
 KNOWN_APIS = frozenset(
     {
         "agents",
@@ -48,12 +50,6 @@ class _Strict(BaseModel):
     """Ids coming from substitution may have been coerced to numbers; give them back as text."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-class SqliteKVStoreConfig(_Strict):
-    type: Literal["sqlite"] = "sqlite"
-    namespace: str | None = None
-    db_path: str
 
 
 class ProviderEntry(_Strict):

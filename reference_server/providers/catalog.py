@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference_server.config.schema import SqliteKVStoreConfig
+from reference_server.store.config import SqliteKVStoreConfig
 
 
 class _ProviderConfig(BaseModel):

@@ -26,6 +26,7 @@ class RemoteInferenceProvider(ProviderHandle):
     """A provider whose backend speaks OpenAI's HTTP API under ``openai_base``."""
 
     backend = "backend"
+    missing_phrase = "is not available from"
     openai_base: str
     base_url: str
     verify: bool | str = True
@@ -103,7 +104,7 @@ class RemoteInferenceProvider(ProviderHandle):
         if model in available:
             return model
         raise InvalidRequest(
-            f"Model {model!r} is not available from {self.describe()}; available: {', '.join(available) or 'none'}"
+            f"Model {model!r} {self.missing_phrase} {self.describe()}; available: {', '.join(available) or 'none'}"
         )
 
     async def chat(self, body: dict[str, Any]) -> Any:

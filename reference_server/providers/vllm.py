@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-from reference_server.errors import StackError
 from reference_server.providers.catalog import VLLMConfig
 from reference_server.providers.remote import RemoteInferenceProvider
 
@@ -15,6 +14,7 @@ from reference_server.providers.remote import RemoteInferenceProvider
 @dataclass
 class VLLMProvider(RemoteInferenceProvider):
     backend = "vLLM"
+    missing_phrase = "is not served by"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -42,10 +42,3 @@ class VLLMProvider(RemoteInferenceProvider):
         if answer.status_code != 200:
             return {"status": "Error", "message": f"Health check failed: {answer.status_code}"}
         return {"status": "OK"}
-
-    async def check_model(self, model: str) -> str:
-        try:
-            return await super().check_model(model)
-        except StackError as exc:
-            exc.message = exc.message.replace("is not available from", "is not served by")
-            raise
