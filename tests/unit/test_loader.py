@@ -161,3 +161,34 @@ def test_quota_period_must_be_day() -> None:
 def test_unreadable_file() -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config("/nonexistent/run.yaml", {})
+
+
+def test_starter_fixture_gates_models_on_its_variables() -> None:
+    path = FIXTURES / "starter.yaml"
+    bare = load_config(path, {"HOME": "/h"})
+    assert bare.models == []
+    assert [p.provider_id for p in bare.providers if p.api == "vector_io"] == ["faiss"]
+    full = load_config(
+        path,
+        {"HOME": "/h", "OLLAMA_INFERENCE_MODEL": "llama3.2:3b", "ENABLE_SQLITE_VEC": "1", "VLLM_INFERENCE_MODEL": "m"},
+    )
+    assert [(m.identifier, m.provider_resource_id) for m in full.models] == [
+        ("ollama/llama3.2:3b", "llama3.2:3b"),
+        ("vllm/m", "m"),
+    ]
+    assert [p.provider_id for p in full.providers if p.api == "vector_io"] == ["faiss", "sqlite-vec"]
+
+
+def test_safety_fixture_needs_its_models() -> None:
+    path = FIXTURES / "safety-two-vllm.yaml"
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"HOME": "/h"})
+    assert caught.value.variable == "INFERENCE_MODEL"
+    config = load_config(path, {"HOME": "/h", "INFERENCE_MODEL": "llama", "SAFETY_MODEL": "guard"})
+    assert [(m.identifier, m.provider_id) for m in config.models] == [("llama", "vllm-0"), ("guard", "vllm-1")]
+    assert config.run.shields[0].shield_id == "guard"
+
+
+def test_vllm_needs_a_url() -> None:
+    error = error_of(MINIMAL + "  - {provider_id: vllm, provider_type: remote::vllm}\n")
+    assert error.path == "providers.inference[1].config.url"
