@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from reference_server import __version__
 from reference_server.api import errors, inference, inspect, models, providers
+from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.stack import Stack
 
 
@@ -28,4 +29,7 @@ def create_app(stack: Stack) -> FastAPI:
         app.include_router(router)
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.
     app.state.mounted_routers = mounted
+    if stack.config.auth is not None:
+        provider_type, auth_config = stack.config.auth
+        app.add_middleware(AuthMiddleware, authenticator=build_authenticator(provider_type, auth_config))
     return app

@@ -20,10 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference_server.api.deps import stack_of
+from reference_server.api.deps import principal_of, stack_of
 from reference_server.errors import InvalidRequest, StackError
 from reference_server.resources.models import Model
-from reference_server.stack import Stack
 
 router = APIRouter(tags=["inference"])
 
@@ -96,8 +95,9 @@ def _text(content: str | list[Any]) -> str:
     return "".join(str(part) for part in parts)
 
 
-async def _model(stack: Stack, model_id: str, kind: str) -> Model:
-    model = await stack.verified(stack.models.get(model_id))
+async def _model(request: Request, model_id: str, kind: str) -> Model:
+    stack = stack_of(request)
+    model = await stack.verified(stack.models.get(model_id, principal_of(request)))
     if kind == "embedding" and model.model_type != "embedding":
         raise InvalidRequest(f"Model {model_id!r} is not an embedding model")
     if kind == "llm" and model.model_type != "llm":
@@ -134,7 +134,7 @@ def _sse(events: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
 @router.post("/v1/inference/chat-completion")
 async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
     stack = stack_of(request)
-    model = await _model(stack, body.model_id, "llm")
+    model = await _model(request, body.model_id, "llm")
     provider = stack.inference(model.provider_id)
     upstream = {
         "model": model.provider_resource_id,
@@ -176,7 +176,7 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
 @router.post("/v1/inference/completion")
 async def completion(body: CompletionRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
-    model = await _model(stack, body.model_id, "llm")
+    model = await _model(request, body.model_id, "llm")
     answer = await stack.inference(model.provider_id).completion(
         {"model": model.provider_resource_id, "prompt": _text(body.content), **_sampling(body.sampling_params)}
     )
@@ -187,7 +187,7 @@ async def completion(body: CompletionRequest, request: Request) -> JSONResponse:
 @router.post("/v1/inference/embeddings")
 async def embeddings(body: EmbeddingsRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
-    model = await _model(stack, body.model_id, "embedding")
+    model = await _model(request, body.model_id, "embedding")
     answer = await stack.inference(model.provider_id).embeddings(
         {"model": model.provider_resource_id, "input": [_text(c) for c in body.contents]}
     )
@@ -202,7 +202,7 @@ async def openai_models(request: Request) -> JSONResponse:
         {
             "data": [
                 {"id": m.identifier, "object": "model", "created": created, "owned_by": "llama_stack"}
-                for m in stack_of(request).models.models()
+                for m in stack_of(request).models.models(principal_of(request))
             ]
         }
     )
@@ -217,7 +217,7 @@ def _renamed(answer: Any, model_id: str) -> Any:
 @router.post("/v1/openai/v1/chat/completions")
 async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
     stack = stack_of(request)
-    model = await _model(stack, body.model, "llm")
+    model = await _model(request, body.model, "llm")
     provider = stack.inference(model.provider_id)
     upstream = {**body.model_dump(), "model": model.provider_resource_id}
     if not body.stream:
@@ -235,7 +235,7 @@ async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
 @router.post("/v1/openai/v1/completions")
 async def openai_completion(body: OpenAICompletionRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
-    model = await _model(stack, body.model, "llm")
+    model = await _model(request, body.model, "llm")
     upstream = {**body.model_dump(), "model": model.provider_resource_id, "stream": False}
     return JSONResponse(_renamed(await stack.inference(model.provider_id).completion(upstream), model.identifier))
 
@@ -243,6 +243,6 @@ async def openai_completion(body: OpenAICompletionRequest, request: Request) -> 
 @router.post("/v1/openai/v1/embeddings")
 async def openai_embeddings(body: OpenAIEmbeddingsRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
-    model = await _model(stack, body.model, "embedding")
+    model = await _model(request, body.model, "embedding")
     upstream = {**body.model_dump(), "model": model.provider_resource_id}
     return JSONResponse(_renamed(await stack.inference(model.provider_id).embeddings(upstream), model.identifier))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from reference_server.api.deps import stack_of
+from reference_server.api.deps import principal_of, stack_of
 from reference_server.resources.models import build_model
 
 router = APIRouter(tags=["models"])
@@ -27,12 +27,12 @@ class RegisterModelRequest(BaseModel):
 
 @router.get("/v1/models")
 async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse({"data": stack_of(request).models.listing()})
+    return JSONResponse({"data": stack_of(request).models.listing(principal_of(request))})
 
 
 @router.get("/v1/models/{model_id:path}")
 async def get_model(model_id: str, request: Request) -> JSONResponse:
-    return JSONResponse(stack_of(request).models.get(model_id).model_dump())
+    return JSONResponse(stack_of(request).models.get(model_id, principal_of(request)).model_dump())
 
 
 @router.post("/v1/models")
@@ -49,10 +49,10 @@ async def register_model(body: RegisterModelRequest, request: Request) -> JSONRe
     # The backend must serve the model (Ollama may resolve a bare name to ``name:latest``).
     resolved = await stack.inference(requested.provider_id).check_model(requested.provider_resource_id)
     model = requested.model_copy(update={"provider_resource_id": resolved})
-    return JSONResponse(stack.models.register(model).model_dump())
+    return JSONResponse(stack.models.register(model, principal_of(request)).model_dump())
 
 
 @router.delete("/v1/models/{model_id:path}")
 async def unregister_model(model_id: str, request: Request) -> JSONResponse:
-    stack_of(request).models.unregister(model_id)
+    stack_of(request).models.unregister(model_id, principal_of(request))
     return JSONResponse(None)

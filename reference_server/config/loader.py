@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from reference_server.auth.config import AUTH_CONFIGS
 from reference_server.config.errors import ConfigError, join_path
 from reference_server.config.gating import resolve
 from reference_server.config.schema import IGNORED_TOP_LEVEL, RunConfig
@@ -40,6 +41,7 @@ class StackConfig:
     run: RunConfig
     providers: list[ProviderInstanceConfig]
     models: list[Model]
+    auth: tuple[str, BaseModel] | None = None
     source: Path | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -149,9 +151,27 @@ def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>"
         raise _first_error(exc) from None
     providers = _check_providers(run)
     models = _check_models(run, providers)
+    auth = _check_auth(run)
     for warning in warnings:
         log.warning("%s", warning)
-    return StackConfig(run=run, providers=providers, models=models, warnings=warnings)
+    return StackConfig(run=run, providers=providers, models=models, auth=auth, warnings=warnings)
+
+
+def _check_auth(run: RunConfig) -> tuple[str, BaseModel] | None:
+    auth = run.server.auth
+    if auth is None:
+        return None
+    if auth.access_policy:
+        # Ignoring a security policy someone wrote would be worse than refusing to start.
+        raise ConfigError(
+            "server.auth.access_policy",
+            "custom access policies are not supported; remove it to use the built-in owner policy (see README)",
+        )
+    try:
+        typed = AUTH_CONFIGS[auth.provider_type].model_validate(auth.config)
+    except ValidationError as exc:
+        raise _first_error(exc, "server.auth.config") from None
+    return auth.provider_type, typed
 
 
 def load_config(path: str | Path, env: Mapping[str, str]) -> StackConfig:

@@ -1,0 +1,1 @@
+"""Authentication: who is calling (a `Principal`), decided before anything else runs."""

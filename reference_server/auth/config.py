@@ -1,0 +1,53 @@
+"""The ``config`` of each ``server.auth`` provider type, validated when the run.yaml loads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_CLAIMS_MAPPING = {
+    "sub": "roles",
+    "username": "roles",
+    "groups": "teams",
+    "team": "teams",
+    "project": "projects",
+    "tenant": "namespaces",
+    "namespace": "namespaces",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class JWKSConfig(_Strict):
+    uri: str = Field(min_length=1)
+    token: str | None = None
+    key_recheck_period: int = Field(default=3600, ge=1)
+
+
+class OAuth2TokenConfig(_Strict):
+    jwks: JWKSConfig | None = None
+    introspection: dict[str, Any] | None = None
+    audience: str = "llama-stack"
+    issuer: str | None = None
+    claims_mapping: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CLAIMS_MAPPING))
+    verify_tls: bool = True
+    tls_cafile: str | None = None
+
+    @model_validator(mode="after")
+    def _jwks_only(self) -> OAuth2TokenConfig:
+        if self.introspection is not None:
+            raise ValueError("token introspection is not supported by this server; configure jwks")
+        if self.jwks is None:
+            raise ValueError("jwks is required (jwks.uri)")
+        return self
+
+
+class CustomAuthConfig(_Strict):
+    endpoint: str = Field(min_length=1)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
+AUTH_CONFIGS: dict[str, type[BaseModel]] = {"oauth2_token": OAuth2TokenConfig, "custom": CustomAuthConfig}
