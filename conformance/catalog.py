@@ -28,6 +28,11 @@ PROFILES = {
     "startup": "The starter without a running Ollama, and Ollama coming and going. Needs a launcher.",
     "registration": "Models registered from variables at start-up and at run time, checked against the backend. "
     "Needs a launcher.",
+    "auth-jwt": "oauth2_token authentication against a JWKS issuer: valid and broken tokens, key rotation, issuer "
+    "outages, public probes. Needs a launcher.",
+    "auth-custom": "custom-endpoint authentication: the payload the endpoint gets, and each way it can answer. "
+    "Needs a launcher.",
+    "abac": "Resource visibility between two principals. Needs a launcher.",
     "inference": "Chat, streaming and embeddings through the native and the OpenAI-compatible routes (black box; "
     "--provider-id picks the provider).",
 }

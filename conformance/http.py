@@ -16,7 +16,7 @@ import httpx
 
 from conformance.outcomes import inconclusive
 
-TOKEN_ENV = {"primary": "LLAMA_STACK_TOKEN", "alt": "LLAMA_STACK_TOKEN_ALT"}
+TOKEN_ENV = {"primary": "LLAMA_STACK_TOKEN", "alt": "LLAMA_STACK_TOKEN_ALT", "minted": "MINTED_TOKEN"}
 
 
 class Unreachable(AssertionError):
@@ -116,6 +116,7 @@ class RecordingClient:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         as_role: str | None = "primary",
+        bearer: str | None = None,
         expect: int | Iterable[int] | None = None,
     ) -> Response:
         """Send one request; with ``expect``, a different status fails the check.
@@ -128,8 +129,9 @@ class RecordingClient:
         if json_body is not None:
             body = json.dumps(json_body).encode()
             sent_headers.setdefault("Content-Type", "application/json")
-        token = self.stack.tokens.get(as_role) if as_role else None
-        exchange = Exchange(method, self.stack.base_url + path, sent_headers, body, as_role if token else None)
+        token = bearer if bearer is not None else (self.stack.tokens.get(as_role) if as_role else None)
+        role = "minted" if bearer is not None else as_role
+        exchange = Exchange(method, self.stack.base_url + path, sent_headers, body, role if token else None)
         self.exchanges.append(exchange)
         wire_headers = dict(sent_headers)
         if token:

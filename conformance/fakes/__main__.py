@@ -8,12 +8,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conformance.fakes import ollama, vllm
+from conformance.fakes import jwks, ollama, validator, vllm
 from conformance.fakes.base import FakeState
 from reference_server.serving import BindError, bind, serve, url_of
 
-FAKES = {"ollama": ollama.create_app, "vllm": vllm.create_app}
-DEFAULT_MODELS = {"ollama": ollama.DEFAULT_MODELS, "vllm": vllm.DEFAULT_MODELS}
+FAKES = {
+    "ollama": ollama.create_app,
+    "vllm": vllm.create_app,
+    "jwks": jwks.create_app,
+    "validator": validator.create_app,
+}
+DEFAULT_MODELS: dict[str, list[str]] = {"ollama": ollama.DEFAULT_MODELS, "vllm": vllm.DEFAULT_MODELS}
 READY = "fake {name}: listening on "
 
 
@@ -25,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state = FakeState()
     state.models = (
-        [m for m in args.models.split(",") if m] if args.models is not None else list(DEFAULT_MODELS[args.name])
+        [m for m in args.models.split(",") if m] if args.models is not None else list(DEFAULT_MODELS.get(args.name, []))
     )
     app = FAKES[args.name](state)
     try:

@@ -21,6 +21,8 @@ class FakeState:
     fail_next: int = 0
     fail_status: int = 500
     latency_s: float = 0.0
+    # Canned answers keyed by something the fake recognises (the custom validator: the token).
+    responses: dict[str, Any] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def steer(self, changes: dict[str, Any]) -> None:
@@ -35,6 +37,7 @@ class FakeState:
             "fail_next": self.fail_next,
             "fail_status": self.fail_status,
             "latency_s": self.latency_s,
+            "responses": self.responses,
         }
 
 

@@ -74,6 +74,17 @@ class FakeProcess:
         if "models" in changes:
             self.models = list(changes["models"])  # a restart keeps serving the same models
 
+    def mint(self, **spec: Any) -> str:
+        """A token from the JWKS fake (see `conformance.fakes.jwks.Issuer.mint`)."""
+        answer = self._client.post("/_fake/mint", json=spec)
+        answer.raise_for_status()
+        return str(answer.json()["token"])
+
+    def rotate(self, retire_previous: bool = False) -> str:
+        answer = self._client.post("/_fake/rotate", json={"retire_previous": retire_previous})
+        answer.raise_for_status()
+        return str(answer.json()["kid"])
+
     def stop(self) -> None:
         self.down()
         self._client.close()

@@ -30,7 +30,10 @@ log = logging.getLogger("reference_server.auth")
 ALLOWED_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
-UNKNOWN_KID_REFETCH_S = 5.0
+# Unknown ``kid``s may trigger a re-fetch in a burst of 3, then one per 5 s: a rotated key is
+# picked up on first use, and a stream of made-up kids cannot hammer the issuer.
+REFETCH_BURST = 3.0
+REFETCH_REFILL_S = 5.0
 CACHE_SIZE = 10_000
 
 
@@ -42,6 +45,8 @@ class OAuth2TokenProvider:
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._refetch_budget = REFETCH_BURST
+        self._budget_at = time.monotonic()
         self._verdicts: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def missing_credentials_message(self) -> str:
@@ -67,14 +72,22 @@ class OAuth2TokenProvider:
         self._keys = {key.key_id: key for key in keyset.keys}
         self._fetched_at = time.monotonic()
 
-    async def _key_for(self, kid: str | None) -> jwt.PyJWK:
+    def _may_refetch_for_unknown_kid(self) -> bool:
         now = time.monotonic()
-        stale = now - self._fetched_at > self.jwks.key_recheck_period
-        unknown = kid not in self._keys and now - self._fetched_at > UNKNOWN_KID_REFETCH_S
-        if stale or unknown:
-            async with self._lock:
-                if time.monotonic() - self._fetched_at > min(self.jwks.key_recheck_period, UNKNOWN_KID_REFETCH_S):
-                    await self._fetch()
+        self._refetch_budget = min(REFETCH_BURST, self._refetch_budget + (now - self._budget_at) / REFETCH_REFILL_S)
+        self._budget_at = now
+        if self._refetch_budget >= 1.0:
+            self._refetch_budget -= 1.0
+            return True
+        return False
+
+    async def _key_for(self, kid: str | None) -> jwt.PyJWK:
+        async with self._lock:
+            stale = time.monotonic() - self._fetched_at > self.jwks.key_recheck_period
+            if stale or (
+                kid not in self._keys and (kid is not None or not self._keys) and self._may_refetch_for_unknown_kid()
+            ):
+                await self._fetch()
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
         key = self._keys.get(kid)

@@ -1,0 +1,240 @@
+"""Profiles ``auth-jwt``, ``auth-custom`` and ``abac``: who gets in, how refusals look, who sees what.
+
+Tokens come from the fake issuer (minted per check, every way a token can be wrong); the custom
+validator is told per token how to answer. Nothing here depends on real credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from conformance.checks.shapes import expect_data_list, expect_json_error, is_seed_error_shape
+from conformance.http import RecordingClient, Response
+from conformance.plugin import ScenarioAccess
+from conformance.scenarios import Launched
+
+requirement = pytest.mark.requirement
+JWT = "auth-jwt"
+CUSTOM = "auth-custom"
+
+
+def jwt_stack(scenarios: ScenarioAccess, fresh: bool = False) -> tuple[Launched, RecordingClient]:
+    launched = scenarios.pool.launch(JWT) if fresh else scenarios.pool.shared(JWT)
+    return launched, scenarios.client(launched.url)
+
+
+def expect_refusal(response: Response, token: str | None, statuses: set[int], where: str) -> None:
+    assert response.status < 500 or response.status in statuses, f"{where}: {response.describe()}"
+    body = expect_json_error(response, statuses, where)
+    assert is_seed_error_shape(body), f"{where}: body is not {{'error': {{'message': ...}}}}: {response.text[:200]}"
+    if token and len(token) >= 12:
+        assert token not in response.text, f"{where}: the error body repeats the token"
+
+
+# (case, how to mint, or the raw Authorization header)
+BROKEN: list[tuple[str, dict[str, Any] | None, str | None]] = [
+    ("missing-header", None, None),
+    ("wrong-scheme", None, "Basic " + base64.b64encode(b"user:pass").decode()),
+    ("empty-token", None, "Bearer"),
+    ("garbage", None, "Bearer not-a-jwt-at-all"),
+    ("oversized", None, "Bearer " + "a" * 10_000),
+    ("bad-signature", {"style": "bad-signature"}, None),
+    ("tampered-payload", {"style": "tampered"}, None),
+    ("alg-none", {"style": "alg-none"}, None),
+    ("hs256-with-public-key", {"style": "hs256-public-key"}, None),
+    ("unpublished-key", {"key": "unpublished"}, None),
+    ("unknown-kid", {"kid": "no-such-kid"}, None),
+    ("expired", {"expires_in": -120}, None),
+    ("not-yet-valid", {"not_before_in": 3600}, None),
+    ("wrong-issuer", {"claims": {"iss": "https://someone-else.test"}}, None),
+    ("wrong-audience", {"claims": {"aud": "another-service"}}, None),
+]
+
+
+@requirement("AUTH-JWT-001")
+def test_valid_token_is_served(scenarios: ScenarioAccess) -> None:
+    launched, api = jwt_stack(scenarios)
+    token = launched.fakes["jwks"].mint(claims={"groups": ["team-a"]})
+    expect_data_list(api.get("/v1/models", bearer=token, expect=200).json(), "/v1/models with a valid token")
+
+
+@requirement("AUTH-JWT-002")
+@pytest.mark.parametrize(("case", "mint", "header"), BROKEN, ids=[case for case, _, _ in BROKEN])
+def test_broken_tokens_are_refused(
+    scenarios: ScenarioAccess, case: str, mint: dict[str, Any] | None, header: str | None
+) -> None:
+    launched, api = jwt_stack(scenarios)
+    token = launched.fakes["jwks"].mint(**mint) if mint is not None else None
+    headers = {"Authorization": header} if header is not None else {}
+    response = api.get("/v1/models", headers=headers, as_role=None, bearer=token)
+    expect_refusal(response, token or (header or "")[7:], {401}, f"token case {case!r}")
+
+
+@requirement("AUTH-JWT-003")
+def test_401_carries_www_authenticate(scenarios: ScenarioAccess) -> None:
+    _launched, api = jwt_stack(scenarios)
+    response = api.get("/v1/models", as_role=None)
+    assert response.status == 401, response.describe()
+    assert response.headers.get("www-authenticate", "").startswith("Bearer"), f"headers: {dict(response.headers)}"
+
+
+@requirement("AUTH-JWT-004")
+def test_rotated_key_is_picked_up(scenarios: ScenarioAccess) -> None:
+    launched, api = jwt_stack(scenarios, fresh=True)
+    issuer = launched.fakes["jwks"]
+    api.get("/v1/models", bearer=issuer.mint(), expect=200)  # the server now knows key-1
+    issuer.rotate()
+    api.get("/v1/models", bearer=issuer.mint(), expect=200)  # signed with the new key
+
+
+@requirement("AUTH-JWT-005")
+def test_unreachable_issuer_is_a_clear_refusal(scenarios: ScenarioAccess) -> None:
+    token = scenarios.pool.shared(JWT).fakes["jwks"].mint()
+    down = scenarios.pool.shared("auth-jwt-issuer-down")
+    response = scenarios.client(down.url).get("/v1/models", bearer=token)
+    expect_refusal(response, token, {401, 503}, "a token while the issuer is down")
+
+
+@requirement("AUTH-JWT-006")
+def test_known_keys_survive_an_issuer_outage(scenarios: ScenarioAccess) -> None:
+    launched, api = jwt_stack(scenarios, fresh=True)
+    issuer = launched.fakes["jwks"]
+    api.get("/v1/models", bearer=issuer.mint(), expect=200)
+    later = issuer.mint()
+    issuer.down()
+    api.get("/v1/models", bearer=later, expect=200)
+
+
+@requirement("AUTH-PUBLIC-001")
+def test_probes_need_no_token(scenarios: ScenarioAccess) -> None:
+    _launched, api = jwt_stack(scenarios)
+    for path in ("/v1/health", "/v1/version"):
+        assert api.get(path, as_role=None).status == 200, f"{path} requires a token"
+
+
+@requirement("AUTH-PUBLIC-002")
+def test_everything_else_needs_a_token(scenarios: ScenarioAccess) -> None:
+    _launched, api = jwt_stack(scenarios)
+    probes = {
+        "GET /v1/models": api.get("/v1/models", as_role=None),
+        "GET /v1/providers": api.get("/v1/providers", as_role=None),
+        "GET /v1/inspect/routes": api.get("/v1/inspect/routes", as_role=None),
+        "POST /v1/models": api.post("/v1/models", json_body={"model_id": "x"}, as_role=None),
+        "GET an unknown path": api.get(f"/v1/conformance-{uuid.uuid4().hex[:8]}", as_role=None),
+    }
+    open_ = {name: r.status for name, r in probes.items() if r.status != 401}
+    assert not open_, f"served without a token: {open_}"
+
+
+def custom_stack(scenarios: ScenarioAccess) -> tuple[Launched, RecordingClient]:
+    launched = scenarios.pool.shared(CUSTOM)
+    return launched, scenarios.client(launched.url)
+
+
+def fresh_token() -> str:
+    return f"conformance-token-{uuid.uuid4().hex}"
+
+
+@requirement("AUTH-CUSTOM-001")
+def test_validator_receives_the_documented_payload(scenarios: ScenarioAccess) -> None:
+    launched, api = custom_stack(scenarios)
+    validator, token = launched.fakes["validator"], fresh_token()
+    validator.steer(responses={token: {"status": 200, "body": {"access_attributes": {"roles": ["reader"]}}}})
+    validator.clear_requests()
+    api.get("/v1/models?limit=5&tag=a&tag=b", headers={"X-Conformance": "payload"}, bearer=token, expect=200)
+    [call] = [r for r in validator.requests() if r["path"] == "/validate"]
+    payload = json.loads(call["body"])
+    request = payload.get("request") or {}
+    assert payload.get("api_key") == token, "api_key is not the token"
+    assert request.get("path") == "/v1/models", f"request.path is {request.get('path')!r}"
+    headers = {k.lower(): v for k, v in (request.get("headers") or {}).items()}
+    assert headers.get("x-conformance") == "payload", f"request.headers lacks x-conformance: {headers}"
+    assert "authorization" not in headers, "request.headers carries the Authorization header"
+    assert request.get("params") == {"limit": ["5"], "tag": ["a", "b"]}, f"request.params is {request.get('params')!r}"
+
+
+@requirement("AUTH-CUSTOM-002")
+def test_accepted_token_is_served(scenarios: ScenarioAccess) -> None:
+    launched, api = custom_stack(scenarios)
+    token = fresh_token()
+    launched.fakes["validator"].steer(
+        responses={
+            token: {
+                "status": 200,
+                "body": {
+                    "access_attributes": {"roles": ["admin"], "teams": ["ml-team"]},
+                    "message": "Authentication successful",
+                },
+            }
+        }
+    )
+    api.get("/v1/models", bearer=token, expect=200)
+
+
+CUSTOM_REFUSALS = [
+    ("refused-403", {"status": 403, "body": {"message": "no"}}),
+    ("refused-401", {"status": 401, "body": {"message": "no"}}),
+    ("unreadable-body", {"status": 200, "raw": "<html>oops</html>"}),
+    ("neither-attributes-nor-principal", {"status": 200, "body": {"message": "ok"}}),
+    ("too-slow", {"status": 200, "body": {"access_attributes": {"roles": ["x"]}}, "delay_s": 3}),
+]
+
+
+@requirement("AUTH-CUSTOM-003")
+@pytest.mark.parametrize(("case", "answer"), CUSTOM_REFUSALS, ids=[case for case, _ in CUSTOM_REFUSALS])
+def test_validator_refusals(scenarios: ScenarioAccess, case: str, answer: dict[str, Any]) -> None:
+    launched, api = custom_stack(scenarios)
+    token = fresh_token()
+    launched.fakes["validator"].steer(responses={token: answer})
+    expect_refusal(api.get("/v1/models", bearer=token), token, {401, 503}, f"validator case {case!r}")
+
+
+@requirement("AUTH-CUSTOM-003")
+def test_validator_down(scenarios: ScenarioAccess) -> None:
+    down = scenarios.pool.shared("auth-custom-validator-down")
+    token = fresh_token()
+    expect_refusal(scenarios.client(down.url).get("/v1/models", bearer=token), token, {401, 503}, "validator down")
+
+
+def abac_setup(scenarios: ScenarioAccess) -> tuple[RecordingClient, str, str, str]:
+    """alice (team-a) registers a model; bob (team-b) is a stranger to it."""
+    launched, api = jwt_stack(scenarios)
+    issuer = launched.fakes["jwks"]
+    alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
+    bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
+    model_id = f"conformance-{uuid.uuid4().hex[:10]}"
+    body = {"model_id": model_id, "provider_id": "ollama", "provider_model_id": "llama3.2:3b"}
+    api.post("/v1/models", json_body=body, bearer=alice, expect=200)
+    return api, alice, bob, model_id
+
+
+def listed_ids(api: RecordingClient, token: str) -> list[Any]:
+    return [m.get("identifier") for m in expect_data_list(api.get_json("/v1/models", bearer=token), "/v1/models")]
+
+
+@requirement("ABAC-001")
+def test_model_is_invisible_to_a_stranger(scenarios: ScenarioAccess) -> None:
+    api, alice, bob, model_id = abac_setup(scenarios)
+    try:
+        assert model_id in listed_ids(api, alice), "the owner does not see her own model"
+        assert model_id not in listed_ids(api, bob), "a stranger sees the model in the listing"
+        response = api.get(f"/v1/models/{model_id}", bearer=bob)
+        assert 400 <= response.status < 500, f"a stranger can read the model: {response.describe()}"
+    finally:
+        api.delete(f"/v1/models/{model_id}", bearer=alice)
+
+
+@requirement("ABAC-002")
+def test_stranger_cannot_delete(scenarios: ScenarioAccess) -> None:
+    api, alice, bob, model_id = abac_setup(scenarios)
+    try:
+        response = api.delete(f"/v1/models/{model_id}", bearer=bob)
+        assert 400 <= response.status < 500, f"a stranger's DELETE answered {response.describe()}"
+        api.get(f"/v1/models/{model_id}", bearer=alice, expect=200)
+    finally:
+        api.delete(f"/v1/models/{model_id}", bearer=alice)
