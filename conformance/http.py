@@ -148,7 +148,8 @@ class RecordingClient:
         if expect is not None:
             expected = {expect} if isinstance(expect, int) else set(expect)
             if response.status not in expected:
-                require_authorised(response, expected)
+                if bearer is None:  # the run's own credentials; a check's minted token proves its point
+                    require_authorised(response, expected)
                 raise AssertionError(f"expected {sorted(expected)}, but {response.describe()}")
         return response
 

@@ -379,6 +379,169 @@ def _stream_as_json(body: bytes) -> bytes | None:
     return b'{"object": "chat.completion", "choices": []}' if body.startswith(b"data:") else None
 
 
+# ---------------------------------------------------------------- auth defects
+
+
+def _auth() -> Any:
+    import reference_server.auth.custom_provider as custom
+    from reference_server.auth import (
+        jwt_provider,
+        middleware,
+    )
+
+    return jwt_provider, custom, middleware
+
+
+def jwt_rejects_everything() -> None:
+    jwt_provider, _custom, _middleware = _auth()
+    from reference_server.auth.errors import AuthFailure
+
+    async def authenticate(self: Any, token: str, scope: Any) -> Any:
+        raise AuthFailure("Invalid JWT token")
+
+    jwt_provider.OAuth2TokenProvider.authenticate = authenticate
+
+
+def jwt_accepts_expired() -> None:
+    import jwt
+
+    original = jwt.decode
+
+    def decode(*args: Any, **kwargs: Any) -> Any:
+        kwargs["options"] = {**(kwargs.get("options") or {}), "verify_exp": False}
+        return original(*args, **kwargs)
+
+    jwt.decode = decode
+
+
+def jwt_echoes_the_token() -> None:
+    """0.2.12's message: ``Invalid JWT token: <token>``."""
+    jwt_provider, _custom, _middleware = _auth()
+    from reference_server.auth.errors import AuthFailure
+
+    original = jwt_provider.OAuth2TokenProvider.authenticate
+
+    async def authenticate(self: Any, token: str, scope: Any) -> Any:
+        try:
+            return await original(self, token, scope)
+        except AuthFailure:
+            raise AuthFailure(f"Invalid JWT token: {token}") from None
+
+    jwt_provider.OAuth2TokenProvider.authenticate = authenticate
+
+
+def garbage_token_is_500() -> None:
+    jwt_provider, _custom, _middleware = _auth()
+    original = jwt_provider.OAuth2TokenProvider.authenticate
+
+    async def authenticate(self: Any, token: str, scope: Any) -> Any:
+        if "." not in token:
+            from reference_server.errors import StackError
+
+            raise StackError("Internal server error")
+        return await original(self, token, scope)
+
+    jwt_provider.OAuth2TokenProvider.authenticate = authenticate
+
+
+def no_www_authenticate() -> None:
+    _jwt, _custom, middleware = _auth()
+    import json as json_module
+
+    async def refuse(send: Any, status: int, message: str) -> None:
+        body = json_module.dumps({"error": {"message": message}}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    middleware.refuse = refuse
+
+
+def keys_fetched_once() -> None:
+    jwt_provider, _custom, _middleware = _auth()
+    jwt_provider.OAuth2TokenProvider._may_refetch_for_unknown_kid = lambda self: False
+
+
+def issuer_outage_is_500() -> None:
+    from reference_server.auth.errors import AuthUnavailable
+
+    AuthUnavailable.status = 500
+
+
+def forgets_keys_on_outage() -> None:
+    """Re-fetch on every request and drop the keys when that fails."""
+    jwt_provider, _custom, _middleware = _auth()
+    original_init = jwt_provider.OAuth2TokenProvider.__init__
+    original_fetch = jwt_provider.OAuth2TokenProvider._fetch
+
+    def init(self: Any, config: Any) -> None:
+        original_init(self, config)
+        self.jwks = self.jwks.model_copy(update={"key_recheck_period": 0})
+        self._verdicts = {}
+
+    async def fetch(self: Any) -> None:
+        self._keys = {}
+        await original_fetch(self)
+
+    jwt_provider.OAuth2TokenProvider.__init__ = init
+    jwt_provider.OAuth2TokenProvider._fetch = fetch
+    jwt_provider.CACHE_SIZE = 0
+
+
+def custom_params_not_lists() -> None:
+    _jwt, custom, _middleware = _auth()
+    from urllib.parse import parse_qs
+
+    custom.parse_qs = lambda query, keep_blank_values: {k: v[-1] for k, v in parse_qs(query, keep_blank_values).items()}
+
+
+def custom_rejects_everything() -> None:
+    _jwt, custom, _middleware = _auth()
+    from reference_server.auth.errors import AuthFailure
+
+    async def authenticate(self: Any, token: str, scope: Any) -> Any:
+        raise AuthFailure("Authentication failed")
+
+    custom.CustomAuthProvider.authenticate = authenticate
+
+
+def custom_refusals_pass() -> None:
+    _jwt, custom, _middleware = _auth()
+    from reference_server.auth.principal import Principal
+    from reference_server.errors import StackError
+
+    original = custom.CustomAuthProvider.authenticate
+
+    async def authenticate(self: Any, token: str, scope: Any) -> Any:
+        try:
+            return await original(self, token, scope)
+        except StackError:
+            return Principal("anonymous")
+
+    custom.CustomAuthProvider.authenticate = authenticate
+
+
+def public_routes(extra: frozenset[tuple[str, str]], replace: bool = False) -> Callable[[], None]:
+    def apply() -> None:
+        _jwt, _custom, middleware = _auth()
+        middleware.PUBLIC = extra if replace else middleware.PUBLIC | extra
+
+    return apply
+
+
+def everyone_sees_everything() -> None:
+    from reference_server.resources import registry
+
+    registry.can_see = lambda viewer, owner: True
+
+
+def delete_ignores_owner() -> None:
+    from reference_server.resources.registry import ModelRegistry
+
+    original = ModelRegistry.unregister
+    ModelRegistry.unregister = lambda self, identifier, viewer=None: original(self, identifier, None)  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class Defect:
     requirements: tuple[str, ...]
@@ -560,6 +723,22 @@ DEFECTS: dict[str, Defect] = {
             on_path("/v1/inference/embeddings", _json_edit(lambda b: {"embeddings": [v[:-1] for v in b["embeddings"]]}))
         ),
     ),
+    # auth
+    "jwt-rejects-everything": Defect(("AUTH-JWT-001",), jwt_rejects_everything),
+    "jwt-accepts-expired": Defect(("AUTH-JWT-002",), jwt_accepts_expired),
+    "jwt-echoes-the-token": Defect(("AUTH-JWT-002",), jwt_echoes_the_token),
+    "garbage-token-is-500": Defect(("AUTH-JWT-002",), garbage_token_is_500),
+    "no-www-authenticate": Defect(("AUTH-JWT-003",), no_www_authenticate),
+    "keys-fetched-once": Defect(("AUTH-JWT-004",), keys_fetched_once),
+    "issuer-outage-is-500": Defect(("AUTH-JWT-005",), issuer_outage_is_500),
+    "forgets-keys-on-outage": Defect(("AUTH-JWT-006",), forgets_keys_on_outage),
+    "custom-params-not-lists": Defect(("AUTH-CUSTOM-001",), custom_params_not_lists),
+    "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), custom_rejects_everything),
+    "custom-refusals-pass": Defect(("AUTH-CUSTOM-003",), custom_refusals_pass),
+    "probes-need-tokens": Defect(("AUTH-PUBLIC-001",), public_routes(frozenset(), replace=True)),
+    "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),
+    "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
+    "delete-ignores-owner": Defect(("ABAC-002",), delete_ignores_owner),
     "unknown-model-500": Defect(
         ("INF-ERR-001",),
         rewrite_api(

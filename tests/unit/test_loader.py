@@ -192,3 +192,16 @@ def test_safety_fixture_needs_its_models() -> None:
 def test_vllm_needs_a_url() -> None:
     error = error_of(MINIMAL + "  - {provider_id: vllm, provider_type: remote::vllm}\n")
     assert error.path == "providers.inference[1].config.url"
+
+
+def test_auth_config_is_validated_at_load_time() -> None:
+    error = error_of(MINIMAL + "server:\n  auth:\n    provider_type: oauth2_token\n    config: {jwks: {}}\n")
+    assert error.path == "server.auth.config.jwks.uri"
+
+
+def test_access_policy_is_refused_rather_than_ignored() -> None:
+    text = MINIMAL + (
+        "server:\n  auth:\n    provider_type: custom\n    config: {endpoint: http://x}\n"
+        "    access_policy: [{permit: {actions: [read]}}]\n"
+    )
+    assert error_of(text).path == "server.auth.access_policy"
