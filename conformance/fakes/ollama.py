@@ -19,6 +19,8 @@ from conformance.fakes.base import FakeState, RecordingMiddleware, control_route
 from conformance.fakes.openai_compat import (
     embedding_dimension,
     fake_embedding,
+    input_texts,
+    model_request,
     openai_routes,
     read_json,
     reply_text,
@@ -57,15 +59,13 @@ def create_app(state: FakeState | None = None) -> Starlette:
             }
         )
 
-    async def missing(model: str) -> Response:
+    def missing(model: str) -> Response:
         return JSONResponse({"error": f"model '{model}' not found, try pulling it first"}, status_code=404)
 
     async def chat(request: Request) -> Response:
-        body = await read_json(request)
+        body = await model_request(request, state, missing)
         if isinstance(body, Response):
             return body
-        if body.get("model") not in state.models:
-            return await missing(str(body.get("model")))
         message = {"role": "assistant", "content": reply_text(body.get("messages") or [])}
         return JSONResponse(
             {
@@ -78,11 +78,9 @@ def create_app(state: FakeState | None = None) -> Starlette:
         )
 
     async def generate(request: Request) -> Response:
-        body = await read_json(request)
+        body = await model_request(request, state, missing)
         if isinstance(body, Response):
             return body
-        if body.get("model") not in state.models:
-            return await missing(str(body.get("model")))
         return JSONResponse(
             {
                 "model": body["model"],
@@ -94,17 +92,12 @@ def create_app(state: FakeState | None = None) -> Starlette:
         )
 
     async def embed(request: Request) -> Response:
-        body = await read_json(request)
+        body = await model_request(request, state, missing)
         if isinstance(body, Response):
             return body
-        model = str(body.get("model"))
-        if model not in state.models:
-            return await missing(model)
-        inputs = body.get("input")
-        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
-        return JSONResponse(
-            {"model": model, "embeddings": [fake_embedding(str(t), embedding_dimension(model)) for t in texts]}
-        )
+        model = str(body["model"])
+        vectors = [fake_embedding(t, embedding_dimension(model)) for t in input_texts(body)]
+        return JSONResponse({"model": model, "embeddings": vectors})
 
     async def pull(request: Request) -> Response:
         body = await read_json(request)

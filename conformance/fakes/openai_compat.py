@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -60,6 +60,23 @@ async def read_json(request: Request) -> dict[str, Any] | Response:
     return body
 
 
+async def model_request(
+    request: Request, state: FakeState, missing: Callable[[str], Response]
+) -> dict[str, Any] | Response:
+    """The JSON body of an inference request for a model the fake serves, or the error to send."""
+    body = await read_json(request)
+    if isinstance(body, Response):
+        return body
+    if str(body.get("model")) not in state.models:
+        return missing(str(body.get("model")))
+    return body
+
+
+def input_texts(body: dict[str, Any]) -> list[str]:
+    inputs = body.get("input")
+    return [inputs] if isinstance(inputs, str) else [str(t) for t in inputs or []]
+
+
 def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
     counter = {"n": 0}
 
@@ -76,12 +93,10 @@ def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
         )
 
     async def chat(request: Request) -> Response:
-        body = await read_json(request)
+        body = await model_request(request, state, model_missing)
         if isinstance(body, Response):
             return body
-        model = str(body.get("model"))
-        if model not in state.models:
-            return model_missing(model)
+        model = str(body["model"])
         text = reply_text(body.get("messages") or [])
         ident, created = next_id("chatcmpl"), int(time.time())
         if body.get("stream"):
@@ -98,12 +113,10 @@ def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
         )
 
     async def completions(request: Request) -> Response:
-        body = await read_json(request)
+        body = await model_request(request, state, model_missing)
         if isinstance(body, Response):
             return body
-        model = str(body.get("model"))
-        if model not in state.models:
-            return model_missing(model)
+        model = str(body["model"])
         return JSONResponse(
             {
                 "id": next_id("cmpl"),
@@ -116,14 +129,11 @@ def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
         )
 
     async def embeddings(request: Request) -> Response:
-        body = await read_json(request)
+        body = await model_request(request, state, model_missing)
         if isinstance(body, Response):
             return body
-        model = str(body.get("model"))
-        if model not in state.models:
-            return model_missing(model)
-        inputs = body.get("input")
-        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        model = str(body["model"])
+        texts = input_texts(body)
         dimension = embedding_dimension(model)
         return JSONResponse(
             {
