@@ -33,6 +33,8 @@ PROFILES = {
     "auth-custom": "custom-endpoint authentication: the payload the endpoint gets, and each way it can answer. "
     "Needs a launcher.",
     "abac": "Resource visibility between two principals. Needs a launcher.",
+    "quota": "Per-client daily quotas: the 429, auth before quota, durability, exactness under a burst. "
+    "Disruptive (it spends budgets), so it only runs on launched scenarios with tiny limits.",
     "inference": "Chat, streaming and embeddings through the native and the OpenAI-compatible routes (black box; "
     "--provider-id picks the provider).",
 }

@@ -37,7 +37,7 @@ def counts(verdicts: list[RequirementVerdict]) -> dict[str, int]:
 
 
 def terminal_lines(verdicts: list[RequirementVerdict]) -> list[str]:
-    width = max((len(v.requirement.id) for v in verdicts), default=10)
+    width = max([len("requirement"), *(len(v.requirement.id) for v in verdicts)])
     lines = [f"{'requirement'.ljust(width)}  level   verdict         checks  note"]
     for v in verdicts:
         note = v.reason if v.verdict in (FAIL, INCONCLUSIVE, NOT_EVALUATED, SKIP) else ""

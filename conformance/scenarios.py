@@ -60,6 +60,8 @@ class Launched:
     outcome: Running | Exited
     workdir: Path
     fakes: dict[str, FakeProcess] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    restarts: int = 0
 
     @property
     def url(self) -> str:
@@ -118,8 +120,18 @@ class ScenarioPool:
             for fake in fakes.values():
                 fake.stop()
             raise
-        launched = Launched(scenario, outcome, workdir, fakes)
+        launched = Launched(scenario, outcome, workdir, fakes, env)
         self._owned.append(launched)
+        return launched
+
+    def restart(self, launched: Launched) -> Launched:
+        """Stop the server and start it again on the same state folder (its fakes keep running)."""
+        if isinstance(launched.outcome, Running):
+            launched.outcome.stop()
+        launched.restarts += 1
+        config = launched.scenario.config_for(self.launcher.dialect)
+        label = f"server-{launched.scenario.name}-restart-{launched.restarts}"
+        launched.outcome = self.launcher.launch(config, launched.env, launched.workdir, label, self.timeout)
         return launched
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from reference_server.providers.base import ProviderHandle
 from reference_server.providers.ollama import OllamaProvider
 from reference_server.providers.remote import RemoteInferenceProvider
 from reference_server.providers.vllm import VLLMProvider
+from reference_server.quota.counters import Counter, build_counter
 from reference_server.resources.models import Model
 from reference_server.resources.registry import ModelRegistry
 from reference_server.store.kvstore import SqliteKVStore
@@ -39,6 +40,14 @@ class Stack:
     providers: list[ProviderHandle]
     # Models registered while their backend was unreachable; checked on first use.
     unverified: set[str] = field(default_factory=set)
+    counter: Counter | None = None
+
+    def quota_counter(self) -> Counter:
+        """The quota counter, opened once; the store is shared with nothing else."""
+        if self.counter is None:
+            assert self.config.run.server.quota is not None
+            self.counter = build_counter(self.config.run.server.quota.kvstore)
+        return self.counter
 
     @classmethod
     def build(cls, config: StackConfig) -> Stack:
@@ -105,4 +114,6 @@ class Stack:
     async def aclose(self) -> None:
         for provider in self.providers:
             await provider.aclose()
+        if self.counter is not None:
+            await self.counter.aclose()
         self.store.close()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from reference_server import __version__
 from reference_server.api import errors, inference, inspect, models, providers
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
+from reference_server.quota.middleware import QuotaMiddleware
 from reference_server.stack import Stack
 
 
@@ -29,6 +30,12 @@ def create_app(stack: Stack) -> FastAPI:
         app.include_router(router)
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.
     app.state.mounted_routers = mounted
+    # Starlette runs the middleware added last first: auth, then quota, then the routes.
+    quota = stack.config.run.server.quota
+    if quota is not None:
+        app.add_middleware(
+            QuotaMiddleware, config=quota, counter=stack.quota_counter(), auth_enabled=stack.config.auth is not None
+        )
     if stack.config.auth is not None:
         provider_type, auth_config = stack.config.auth
         app.add_middleware(AuthMiddleware, authenticator=build_authenticator(provider_type, auth_config))

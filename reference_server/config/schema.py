@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reference_server.store.config import SqliteKVStoreConfig
+from reference_server.store.config import RedisKVStoreConfig, SqliteKVStoreConfig
 
 KNOWN_APIS = frozenset(
     {
@@ -113,7 +113,7 @@ class AuthConfig(_Strict):
 
 
 class QuotaConfig(_Strict):
-    kvstore: SqliteKVStoreConfig
+    kvstore: SqliteKVStoreConfig | RedisKVStoreConfig = Field(discriminator="type")
     anonymous_max_requests: int = Field(default=100, ge=0)
     authenticated_max_requests: int = Field(default=1000, ge=0)
     period: Literal["day"] = "day"

@@ -13,3 +13,14 @@ class SqliteKVStoreConfig(BaseModel):
     type: Literal["sqlite"] = "sqlite"
     namespace: str | None = None
     db_path: str
+
+
+class RedisKVStoreConfig(BaseModel):
+    """A Redis server shared by several replicas (quota counters only)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    type: Literal["redis"]
+    host: str = "127.0.0.1"
+    port: int = 6379
+    namespace: str | None = None

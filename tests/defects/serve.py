@@ -542,6 +542,71 @@ def delete_ignores_owner() -> None:
     ModelRegistry.unregister = lambda self, identifier, viewer=None: original(self, identifier, None)  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------- quota defects
+
+
+TOO_MANY_REQUESTS = b'{"error": {"message": "Too Many Requests"}}'
+
+
+def quota_before_auth() -> None:
+    """Upstream's order: the quota sees no principal, so it keys by IP with the anonymous limit."""
+    from reference_server.auth.middleware import AuthMiddleware
+    from reference_server.quota.middleware import QuotaMiddleware
+
+    original = app_module.create_app
+
+    def create_app(stack: Any) -> Any:
+        app = original(stack)
+        layers = app.user_middleware
+        kinds = [m.cls for m in layers]
+        if AuthMiddleware in kinds and QuotaMiddleware in kinds:
+            auth, quota = kinds.index(AuthMiddleware), kinds.index(QuotaMiddleware)
+            layers[auth], layers[quota] = layers[quota], layers[auth]
+        return app
+
+    app_module.create_app = create_app
+
+
+class _MemoryCounter:
+    def __init__(self, racy: bool) -> None:
+        self.counts: dict[str, int] = {}
+        self.racy = racy
+
+    async def increment(self, key: str, expires_at: int) -> int:
+        import asyncio
+
+        value = self.counts.get(key, 0)
+        if self.racy:
+            await asyncio.sleep(0.005)  # the defect: read, yield, write back (a lost update)
+        self.counts[key] = value + 1
+        return value + 1
+
+    async def aclose(self) -> None:
+        return None
+
+
+def memory_counter(racy: bool) -> Callable[[], None]:
+    def apply() -> None:
+        import reference_server.stack as stack_module
+
+        stack_module.build_counter = lambda config: _MemoryCounter(racy)
+
+    return apply
+
+
+def quota_without_retry_after() -> None:
+    import reference_server.quota.middleware as quota
+
+    original = quota._answer
+    quota._answer = lambda send, status, message, headers: original(send, status, message, [])
+
+
+def health_counted() -> None:
+    import reference_server.quota.middleware as quota
+
+    quota.EXEMPT = frozenset()
+
+
 @dataclass(frozen=True)
 class Defect:
     requirements: tuple[str, ...]
@@ -739,6 +804,16 @@ DEFECTS: dict[str, Defect] = {
     "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),
     "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
     "delete-ignores-owner": Defect(("ABAC-002",), delete_ignores_owner),
+    # quota
+    "quota-body-wrong": Defect(
+        ("QUOTA-001",),
+        rewrite_api(lambda m, p, c, b: (429, TOO_MANY_REQUESTS, "application/json") if c == 429 else None),
+    ),
+    "quota-before-auth": Defect(("QUOTA-002", "QUOTA-003"), quota_before_auth),
+    "quota-in-memory": Defect(("QUOTA-004",), memory_counter(racy=False)),
+    "quota-lost-updates": Defect(("QUOTA-005",), memory_counter(racy=True)),
+    "quota-without-retry-after": Defect(("QUOTA-006",), quota_without_retry_after),
+    "health-counted": Defect(("QUOTA-007",), health_counted),
     "unknown-model-500": Defect(
         ("INF-ERR-001",),
         rewrite_api(

@@ -1,0 +1,96 @@
+"""Profile ``quota``: the seed's per-client daily quotas.
+
+Every check spends a budget, so each starts its own instance of a scenario with tiny limits;
+against a URL these checks are not evaluated.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from conformance.http import RecordingClient, Response
+from conformance.plugin import ScenarioAccess
+from conformance.scenarios import Launched
+
+requirement = pytest.mark.requirement
+QUOTA_BODY = {"error": {"message": "Quota exceeded"}}
+
+
+def fresh(scenarios: ScenarioAccess, name: str) -> tuple[Launched, RecordingClient]:
+    launched = scenarios.pool.launch(name)
+    return launched, scenarios.client(launched.url)
+
+
+def statuses(responses: list[Response]) -> list[int]:
+    return [r.status for r in responses]
+
+
+def spend(api: RecordingClient, count: int, path: str = "/v1/models", **kwargs: Any) -> list[Response]:
+    return [api.get(path, as_role=None, **kwargs) for _ in range(count)]
+
+
+@requirement("QUOTA-001")
+def test_over_the_limit_is_the_documented_429(scenarios: ScenarioAccess) -> None:
+    _launched, api = fresh(scenarios, "quota-anonymous")
+    answers = spend(api, 4)
+    assert statuses(answers) == [200, 200, 200, 429], f"statuses with a limit of 3: {statuses(answers)}"
+    over = answers[-1]
+    assert over.headers.get("content-type", "").startswith("application/json"), over.headers.get("content-type")
+    assert over.json() == QUOTA_BODY, f"the 429 body is {over.text!r}"
+
+
+@requirement("QUOTA-002")
+def test_principals_have_their_own_budget(scenarios: ScenarioAccess) -> None:
+    launched, api = fresh(scenarios, "quota-jwt")
+    issuer = launched.fakes["jwks"]
+    alice, bob = issuer.mint(claims={"sub": "alice"}), issuer.mint(claims={"sub": "bob"})
+    got = statuses(spend(api, 5, bearer=alice))
+    assert got == [200, 200, 200, 200, 429], f"alice (limit 4) got {got}; counted by IP with the anonymous 2?"
+    assert api.get("/v1/models", bearer=bob).status == 200, "bob is refused after alice spent her budget"
+    anonymous = statuses(spend(api, 3, path="/v1/version"))
+    assert anonymous == [200, 200, 429], f"anonymous callers (limit 2) got {anonymous}"
+
+
+@requirement("QUOTA-003")
+def test_missing_token_is_401_even_over_quota(scenarios: ScenarioAccess) -> None:
+    _launched, api = fresh(scenarios, "quota-jwt")
+    spend(api, 3, path="/v1/version")  # the anonymous budget (2) is now spent
+    response = api.get("/v1/models", as_role=None)
+    assert response.status == 401, f"without a token: {response.describe()}"
+
+
+@requirement("QUOTA-004")
+def test_counts_survive_a_restart(scenarios: ScenarioAccess) -> None:
+    launched, api = fresh(scenarios, "quota-anonymous")
+    assert statuses(spend(api, 3)) == [200, 200, 200]
+    restarted = scenarios.pool.restart(launched)
+    after = scenarios.client(restarted.url).get("/v1/models", as_role=None)
+    assert after.status == 429, f"after a restart the spent budget is back: {after.describe()}"
+
+
+@requirement("QUOTA-005")
+def test_a_concurrent_burst_admits_exactly_the_limit(scenarios: ScenarioAccess) -> None:
+    _launched, api = fresh(scenarios, "quota-burst")
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda _i: api.get("/v1/models", as_role=None).status, range(60)))
+    assert sorted(set(answers)) == [200, 429], f"unexpected statuses: {sorted(set(answers))}"
+    assert answers.count(200) == 20, f"{answers.count(200)} of 60 concurrent requests succeeded, the limit is 20"
+
+
+@requirement("QUOTA-006")
+def test_429_says_when_to_retry(scenarios: ScenarioAccess) -> None:
+    _launched, api = fresh(scenarios, "quota-anonymous")
+    over = spend(api, 4)[-1]
+    value = over.headers.get("retry-after", "")
+    assert value.isdigit() and 1 <= int(value) <= 86_400, f"Retry-After is {value!r}"
+
+
+@requirement("QUOTA-007")
+def test_health_is_not_counted(scenarios: ScenarioAccess) -> None:
+    _launched, api = fresh(scenarios, "quota-anonymous")
+    spend(api, 5, path="/v1/health")
+    got = statuses(spend(api, 3))
+    assert got == [200, 200, 200], f"after 5 health checks, 3 requests (limit 3) got {got}"
