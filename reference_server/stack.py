@@ -43,10 +43,7 @@ class Stack:
     counter: Counter | None = None
 
     def quota_counter(self) -> Counter:
-        """The quota counter, opened once; the store is shared with nothing else."""
-        if self.counter is None:
-            assert self.config.run.server.quota is not None
-            self.counter = build_counter(self.config.run.server.quota.kvstore)
+        assert self.counter is not None, "quota_counter() without server.quota"
         return self.counter
 
     @classmethod
@@ -62,7 +59,9 @@ class Stack:
             )
             for p in config.providers
         ]
-        return cls(config=config, store=store, models=ModelRegistry(store), providers=providers)
+        quota = run.server.quota
+        counter = build_counter(quota.kvstore) if quota is not None else None  # fails here, not mid-request
+        return cls(config=config, store=store, models=ModelRegistry(store), providers=providers, counter=counter)
 
     async def start(self) -> None:
         try:

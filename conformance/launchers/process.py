@@ -81,8 +81,9 @@ class ManagedProcess:
             if rest:
                 self._stdout_chunks.append(rest)
 
-    def wait_for_line(self, prefix: str, timeout: float) -> str | Exited:
-        """Block until stdout has a line starting with ``prefix`` (return the rest of it)."""
+    def wait_for_line(self, prefix: str, timeout: float, anywhere: bool = False) -> str | Exited:
+        """Block until stdout has a line starting with ``prefix`` (or holding it, ``anywhere``);
+        return what follows it."""
         assert self.popen.stdout is not None
         stream = self.popen.stdout
         deadline = time.monotonic() + timeout
@@ -105,9 +106,10 @@ class ManagedProcess:
                 *lines, pending = pending.split(b"\n")
                 for raw in lines:
                     line = raw.decode("utf-8", "replace").strip()
-                    if line.startswith(prefix):
+                    at = line.find(prefix) if anywhere else (0 if line.startswith(prefix) else -1)
+                    if at >= 0:
                         self._drain_in_background()
-                        return line[len(prefix) :].strip()
+                        return line[at + len(prefix) :].strip()
 
     def wait_for_http(self, url: str, timeout: float) -> str | Exited:
         """Block until ``url`` gives any HTTP answer (a 401 counts: the server is up)."""

@@ -21,7 +21,8 @@ class Counter(Protocol):
 
 class SqliteCounter:
     def __init__(self, config: SqliteKVStoreConfig) -> None:
-        self._store = SqliteKVStore(config.db_path, config.namespace, synchronous="NORMAL")
+        # Counter updates are tiny: a writer blocked for a second means the store is in trouble.
+        self._store = SqliteKVStore(config.db_path, config.namespace, synchronous="NORMAL", busy_ms=1000)
 
     async def increment(self, key: str, expires_at: int) -> int:
         # The window index is part of the key, so old windows are simply never read again.

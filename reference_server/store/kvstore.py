@@ -17,14 +17,16 @@ from reference_server.errors import Unavailable
 
 
 class SqliteKVStore:
-    def __init__(self, db_path: str | Path, namespace: str | None = None, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, db_path: str | Path, namespace: str | None = None, synchronous: str = "FULL", busy_ms: int = 5000
+    ) -> None:
         self.path = Path(db_path)
         self._prefix = f"{namespace}:" if namespace else ""
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL survives power loss; NORMAL (WAL) survives a killed process, at a fraction of the cost.
             self._db.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
