@@ -42,6 +42,12 @@ OPTIONS = [
         ("LLAMA_STACK_PROVIDER_ID",),
         "aim registration and inference checks at the models of this provider",
     ),
+    Option(
+        "--stack-quota-budget",
+        ("LLAMA_STACK_QUOTA_BUDGET",),
+        "opt in to the disruptive quota checks against --stack-url: the daily request budget of the suite's "
+        "credentials there, which the checks will spend",
+    ),
     Option("--request-timeout", ("LLAMA_STACK_REQUEST_TIMEOUT",), "seconds allowed for each request", "10"),
     Option(
         "--stack-launch-timeout",

@@ -20,9 +20,10 @@ OUT_OF_WINDOW = "out-of-window"
 
 _TAGS = {NOT_EVALUATED, INCONCLUSIVE, OUT_OF_WINDOW}
 
-# Worst first: the verdict of a requirement is the worst of its checks' outcomes, except that
-# a requirement is out of window only when all of its checks are.
-SEVERITY = [FAIL, INCONCLUSIVE, NOT_EVALUATED, SKIP, PASS, OUT_OF_WINDOW]
+# A requirement's verdict is the first of these among its checks' outcomes. Checks that could
+# not run (not evaluated, skipped) do not outweigh one that ran and passed, and a requirement is
+# out of window only when all of its checks are.
+SEVERITY = [FAIL, INCONCLUSIVE, PASS, NOT_EVALUATED, SKIP, OUT_OF_WINDOW]
 
 
 def _skip_with(tag: str, reason: str) -> NoReturn:

@@ -51,6 +51,7 @@ class Settings:
     profiles: list[str]
     requirements: list[str]
     provider_id: str | None
+    quota_budget: int | None
     request_timeout: float
     launch_timeout: float
     fixtures: Path
@@ -104,11 +105,20 @@ def _settings_from(config: pytest.Config) -> Settings:
         profiles=profiles,
         requirements=requirements,
         provider_id=resolve(config, "provider_id"),
+        quota_budget=_budget(resolve(config, "stack_quota_budget")),
         request_timeout=positive_number(config, "request_timeout"),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
         report_dir=Path(report) if report else None,
     )
+
+
+def _budget(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1 or int(text) > 100_000:
+        raise pytest.UsageError(f"--stack-quota-budget: expected a number of requests from 1 to 100000, got {text!r}")
+    return int(text)
 
 
 # ---------------------------------------------------------------------------------- hooks

@@ -94,3 +94,29 @@ def test_health_is_not_counted(scenarios: ScenarioAccess) -> None:
     spend(api, 5, path="/v1/health")
     got = statuses(spend(api, 3))
     assert got == [200, 200, 200], f"after 5 health checks, 3 requests (limit 3) got {got}"
+
+
+@pytest.fixture
+def first_429(stack_api: RecordingClient, stack_settings: Any) -> Response:
+    """Against a URL, only with ``--stack-quota-budget``: spend the budget until the first 429."""
+    budget = stack_settings.quota_budget
+    if budget is None:
+        pytest.skip("quota checks spend the target's budget; opt in with --stack-quota-budget N")
+    for _ in range(budget + 1):
+        response = stack_api.get("/v1/models")
+        if response.status == 429:
+            return response
+        assert response.status == 200, f"while spending the budget: {response.describe()}"
+    pytest.fail(f"no 429 after {budget + 1} requests with a daily budget of {budget}")
+
+
+@requirement("QUOTA-001")
+def test_url_over_budget_is_the_documented_429(first_429: Response) -> None:
+    assert first_429.headers.get("content-type", "").startswith("application/json"), first_429.headers
+    assert first_429.json() == QUOTA_BODY, f"the 429 body is {first_429.text!r}"
+
+
+@requirement("QUOTA-006")
+def test_url_429_says_when_to_retry(first_429: Response) -> None:
+    value = first_429.headers.get("retry-after", "")
+    assert value.isdigit() and 1 <= int(value) <= 86_400, f"Retry-After is {value!r}"

@@ -177,3 +177,26 @@ def test_console_script_runs_the_installed_checks(hand_started: Server, tmp_path
         timeout=120,
     )
     assert done.returncode == 0 and "15 passed" in done.stdout, done.stdout[-2000:]
+
+
+def test_quota_checks_against_a_url_need_an_opt_in(servers: ServerFactory, tmp_path: Path) -> None:
+    quota = (
+        f"server:\n  quota:\n    kvstore: {{type: sqlite, db_path: {servers.state}/q.db}}\n"
+        "    anonymous_max_requests: 3\n"
+    )
+    server = servers.running(servers.config(servers.minimal() + quota))
+    without = run_pytest(
+        f"--stack-url={server.url}", "--stack-profile=quota", "--conformance-report", str(tmp_path / "a"), cwd=tmp_path
+    )
+    assert without.returncode == 0 and set(verdicts(tmp_path / "a").values()) == {"not-evaluated"}
+    opted = run_pytest(
+        f"--stack-url={server.url}",
+        "--stack-profile=quota",
+        "--stack-quota-budget=3",
+        "--conformance-report",
+        str(tmp_path / "b"),
+        cwd=tmp_path,
+    )
+    assert opted.returncode == 0, opted.stdout[-2000:]
+    result = verdicts(tmp_path / "b")
+    assert result["QUOTA-001"] == "pass" and result["QUOTA-006"] == "pass", result

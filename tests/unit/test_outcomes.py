@@ -21,4 +21,5 @@ def test_combine() -> None:
     assert combine(["pass", "out-of-window"]) == "pass"
     assert combine(["out-of-window", "out-of-window"]) == "out-of-window"
     assert combine(["skip", "not-evaluated"]) == "not-evaluated"
+    assert combine(["pass", "not-evaluated", "skip"]) == "pass"  # one check really ran and passed
     assert combine([]) == "not-evaluated"
