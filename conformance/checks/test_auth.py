@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, is_seed_error_shape
+from conformance.checks.shapes import expect_data_list, expect_json_error, is_seed_error_shape, pick_model
 from conformance.http import RecordingClient, Response
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
@@ -238,3 +239,36 @@ def test_stranger_cannot_delete(scenarios: ScenarioAccess) -> None:
         api.get(f"/v1/models/{model_id}", bearer=alice, expect=200)
     finally:
         api.delete(f"/v1/models/{model_id}", bearer=alice)
+
+
+@pytest.fixture
+def two_principals(stack_api: RecordingClient, stack_settings: Any) -> Iterator[tuple[RecordingClient, str]]:
+    """Against any target with --stack-token and --stack-token-alt: a model registered by the first."""
+    if not (stack_settings.tokens.get("primary") and stack_settings.tokens.get("alt")):
+        pytest.skip("needs two principals: pass --stack-token and --stack-token-alt")
+    models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
+    base = pick_model(models, "llm", stack_settings.provider_id)
+    model_id = f"conformance-{uuid.uuid4().hex[:10]}"
+    body = {"model_id": model_id, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
+    stack_api.post("/v1/models", json_body=body, expect=200)
+    try:
+        yield stack_api, model_id
+    finally:
+        stack_api.delete(f"/v1/models/{model_id}")
+
+
+@requirement("ABAC-001")
+def test_url_model_is_invisible_to_the_other_principal(two_principals: tuple[RecordingClient, str]) -> None:
+    api, model_id = two_principals
+    other = [m.get("identifier") for m in expect_data_list(api.get_json("/v1/models", as_role="alt"), "/v1/models")]
+    assert model_id not in other, "the second principal sees the first one's model in the listing"
+    response = api.get(f"/v1/models/{model_id}", as_role="alt")
+    assert 400 <= response.status < 500, f"the second principal can read it: {response.describe()}"
+
+
+@requirement("ABAC-002")
+def test_url_other_principal_cannot_delete(two_principals: tuple[RecordingClient, str]) -> None:
+    api, model_id = two_principals
+    response = api.delete(f"/v1/models/{model_id}", as_role="alt")
+    assert 400 <= response.status < 500, f"the second principal's DELETE answered {response.describe()}"
+    api.get(f"/v1/models/{model_id}", expect=200)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.fakes.handle import FakeProcess
 from tests.conftest import Server, ServerFactory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -200,3 +201,28 @@ def test_quota_checks_against_a_url_need_an_opt_in(servers: ServerFactory, tmp_p
     assert opted.returncode == 0, opted.stdout[-2000:]
     result = verdicts(tmp_path / "b")
     assert result["QUOTA-001"] == "pass" and result["QUOTA-006"] == "pass", result
+
+
+def test_access_checks_against_a_url_with_two_principals(servers: ServerFactory, tmp_path: Path) -> None:
+    issuer = FakeProcess("jwks", tmp_path / "issuer")
+    try:
+        auth = (
+            "server:\n  auth:\n    provider_type: oauth2_token\n"
+            f"    config: {{jwks: {{uri: '{issuer.url}/jwks'}}, issuer: 'https://issuer.conformance.test'}}\n"
+        )
+        server = servers.running(servers.config(servers.minimal() + auth + "models:\n- {model_id: llama3.2:3b}\n"))
+        alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
+        bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
+        done = run_pytest(
+            f"--stack-url={server.url}",
+            "--stack-profile=abac",
+            f"--stack-token={alice}",
+            f"--stack-token-alt={bob}",
+            "--conformance-report",
+            str(tmp_path / "r"),
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass"}
+    finally:
+        issuer.stop()
