@@ -6,6 +6,7 @@ moment uvicorn really accepts requests, which is what launchers wait on instead 
 
 from __future__ import annotations
 
+import signal
 import socket
 from typing import Any
 
@@ -53,4 +54,8 @@ def serve(app: Any, sock: socket.socket, ready_line: str, **uvicorn_options: Any
     """Run uvicorn on ``sock`` until shut down; print ``ready_line`` once it serves."""
     options: dict[str, Any] = {"log_level": "warning", "access_log": False, "server_header": False}
     options.update(uvicorn_options)
+    # uvicorn stops gracefully on SIGTERM (in-flight requests finish, lifespan closes the stores)
+    # and then re-raises the signal to the handler that was there before it. A no-op handler
+    # here turns that into a normal return, so a graceful stop exits 0 instead of -15.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     _AnnouncingServer(uvicorn.Config(app, **options), ready_line).run(sockets=[sock])

@@ -9,10 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from conformance.fakes.handle import FakeProcess
 from conformance.launchers.base import REFERENCE_READY
 from conformance.launchers.process import Exited, ManagedProcess
+
+# Property tests: a bounded, repeatable profile for CI and the default run; a long one locally
+# with HYPOTHESIS_PROFILE=thorough.
+settings.register_profile(
+    "ci", max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "thorough", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 MINIMAL = """\
 version: 2

@@ -8,12 +8,12 @@ the token.
 
 from __future__ import annotations
 
-import json
 from collections.abc import MutableMapping
 from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reference_server.api.asgi import send_error
 from reference_server.auth.errors import AuthFailure
 from reference_server.auth.principal import Principal
 from reference_server.errors import StackError
@@ -29,12 +29,9 @@ class Authenticator(Protocol):
 
 
 async def refuse(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": {"message": message}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="llama-stack"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(
+        send, status, message, [(b"www-authenticate", b'Bearer realm="llama-stack"')] if status == 401 else []
+    )
 
 
 class AuthMiddleware:

@@ -14,11 +14,11 @@ never a silent pass.
 
 from __future__ import annotations
 
-import json
 import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reference_server.api.asgi import send_error
 from reference_server.auth.principal import Principal
 from reference_server.config.schema import QuotaConfig
 from reference_server.errors import StackError
@@ -29,10 +29,7 @@ EXEMPT = frozenset({("GET", "/v1/health")})
 
 
 async def _answer(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"error": {"message": message}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, status, message, headers)
 
 
 class QuotaMiddleware:
