@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conformance.fakes import jwks, ollama, validator, vllm
+from conformance.fakes import garbage, jwks, ollama, validator, vllm
 from conformance.fakes.base import FakeState
 from reference_server.serving import BindError, bind, serve, url_of
 
@@ -17,6 +17,7 @@ FAKES = {
     "vllm": vllm.create_app,
     "jwks": jwks.create_app,
     "validator": validator.create_app,
+    "garbage": garbage.create_app,
 }
 DEFAULT_MODELS: dict[str, list[str]] = {"ollama": ollama.DEFAULT_MODELS, "vllm": vllm.DEFAULT_MODELS}
 READY = "fake {name}: listening on "
