@@ -31,6 +31,13 @@ class ModelRegistry:
             self._models[model.identifier] = model
             self._owners[model.identifier] = stored.get("owner")
         self._listing: list[dict[str, Any]] | None = None
+        store.on_reopen.append(self._write_back)
+
+    def _write_back(self) -> None:
+        """The store's file was lost: persist everything acknowledged so far into the new one."""
+        for identifier, model in self._models.items():
+            record = {"model": model.model_dump(), "owner": self._owners.get(identifier)}
+            self._store.set(_PREFIX + identifier, json.dumps(record, sort_keys=True))
 
     def adopt_config(self, models: list[Model]) -> None:
         """Models named in run.yaml are authoritative at start-up: they replace stored ones."""

@@ -3,17 +3,26 @@
 Durability is the point: a registration is acknowledged only after its row is committed with
 ``synchronous=FULL``, so a ``kill -9`` after the 200 loses nothing. Operations are short, so
 they run inline under a lock; a failing file becomes `Unavailable` (503), never a 500.
+
+A file deleted or replaced under a running server would otherwise swallow every later write
+(sqlite keeps writing to the unlinked inode). Before each write the store checks that its file
+is still the one it opened; if not, it opens a new one and tells its owner (`on_reopen`), so
+the owner can write back what it holds before anything more is acknowledged.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from reference_server.errors import Unavailable
+
+log = logging.getLogger("reference_server.store")
 
 
 class SqliteKVStore:
@@ -22,23 +31,48 @@ class SqliteKVStore:
     ) -> None:
         self.path = Path(db_path)
         self._prefix = f"{namespace}:" if namespace else ""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: on_reopen callbacks write through the store
+        self._synchronous = "NORMAL" if synchronous == "NORMAL" else "FULL"
+        self._busy_ms = int(busy_ms)
+        self.on_reopen: list[Callable[[], None]] = []
+        self._db, self._inode = self._open()
+
+    def _open(self) -> tuple[sqlite3.Connection, int]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            self._db.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            db.execute("PRAGMA journal_mode=WAL")
             # FULL survives power loss; NORMAL (WAL) survives a killed process, at a fraction of the cost.
-            self._db.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
-            self._db.execute("CREATE TABLE IF NOT EXISTS kvstore (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL)")
+            db.execute(f"PRAGMA synchronous={self._synchronous}")
+            db.execute("CREATE TABLE IF NOT EXISTS kvstore (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL)")
+            return db, os.stat(self.path).st_ino
         except (OSError, sqlite3.Error) as exc:
             raise Unavailable(f"cannot open store {str(self.path)!r}: {exc}") from None
 
+    def _same_file(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self._inode
+        except OSError:
+            return False
+
+    def _ensure_file(self) -> None:
+        """Reopen when the file was deleted or replaced; call with the lock held."""
+        if self._same_file():
+            return
+        log.warning("store %s was deleted or replaced while in use; recreating it", self.path)
+        self._db.close()
+        self._db, self._inode = self._open()
+        for callback in self.on_reopen:
+            callback()
+
     @contextmanager
-    def _guard(self) -> Iterator[sqlite3.Connection]:
+    def _guard(self, writing: bool = False) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
+                if writing:
+                    self._ensure_file()
                 yield self._db
             except sqlite3.Error as exc:
                 raise Unavailable(f"store {str(self.path)!r} failed: {exc}") from None
@@ -49,14 +83,14 @@ class SqliteKVStore:
         return None if row is None else str(row[0])
 
     def set(self, key: str, value: str) -> None:
-        with self._guard() as db:
+        with self._guard(writing=True) as db:
             db.execute(
                 "INSERT INTO kvstore (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (self._prefix + key, value),
             )
 
     def delete(self, key: str) -> bool:
-        with self._guard() as db:
+        with self._guard(writing=True) as db:
             cursor = db.execute("DELETE FROM kvstore WHERE key = ?", (self._prefix + key,))
         return cursor.rowcount > 0
 
@@ -70,7 +104,7 @@ class SqliteKVStore:
 
     def increment(self, key: str) -> int:
         """Add one and return the new count, atomically even between processes sharing the file."""
-        with self._guard() as db:
+        with self._guard(writing=True) as db:
             row = db.execute(
                 "INSERT INTO counters (key, count) VALUES (?, 1) "
                 "ON CONFLICT(key) DO UPDATE SET count = count + 1 RETURNING count",

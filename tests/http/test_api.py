@@ -178,3 +178,32 @@ def test_kill_9_during_registrations_loses_nothing_acknowledged(servers: ServerF
     stored = {m["identifier"] for m in httpx.get(restarted.url + "/v1/models").json()["data"]}
     lost = sorted(set(acknowledged) - stored)
     assert not lost, f"acknowledged registrations lost after kill -9: {lost}"
+
+
+def test_a_deleted_metadata_file_loses_nothing_acknowledged(servers: ServerFactory) -> None:
+    config = servers.config()
+    server = servers.running(config)
+    httpx.post(server.url + "/v1/models", json={"model_id": "before", "provider_model_id": "a"}).raise_for_status()
+    for suffix in ("", "-wal", "-shm"):
+        (servers.state / f"registry.db{suffix}").unlink(missing_ok=True)
+    httpx.post(server.url + "/v1/models", json={"model_id": "after", "provider_model_id": "b"}).raise_for_status()
+    server.process.stop()
+    restarted = servers.running(config)
+    stored = {m["identifier"] for m in httpx.get(restarted.url + "/v1/models").json()["data"]}
+    assert {"before", "after"} <= stored, stored
+
+
+def test_a_locked_metadata_store_is_503_and_recovers(servers: ServerFactory) -> None:
+    import sqlite3
+
+    server = servers.running()
+    holder = sqlite3.connect(servers.state / "registry.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        answer = httpx.post(server.url + "/v1/models", json={"model_id": "m", "provider_model_id": "a"}, timeout=30)
+        assert answer.status_code == 503 and "registry.db" in answer.json()["error"]["message"]
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    answer = httpx.post(server.url + "/v1/models", json={"model_id": "m", "provider_model_id": "a"}, timeout=30)
+    assert answer.status_code == 200
