@@ -44,8 +44,10 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(400, "Invalid request: " + "; ".join(problems))
 
 
-async def _stack_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _stack_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StackError)
+    if exc.status >= 500:  # a dependency failed: operators need to see it without a client's report
+        log.warning("%s %s answered %d: %s", request.method, request.url.path, exc.status, exc.message)
     return error_response(exc.status, exc.message)
 
 
