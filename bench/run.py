@@ -141,12 +141,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_reference(config: Path, workdir: Path) -> tuple[ManagedProcess, str]:
+def start_reference(config: Path, workdir: Path, label: str | None = None) -> tuple[ManagedProcess, str]:
     process = ManagedProcess(
         [sys.executable, "-m", "reference_server", "run", str(config), "--port", "0"],
         dict(os.environ),
         workdir,
-        f"ref-{config.stem}",
+        label or f"ref-{config.stem}",
     )
     ready = process.wait_for_line(REFERENCE_READY, 30)
     if isinstance(ready, Exited):
@@ -158,14 +158,7 @@ def cold_start(config: Path, workdir: Path, runs: int = 7) -> list[float]:
     times = []
     for index in range(runs):
         began = time.perf_counter()
-        process = ManagedProcess(
-            [sys.executable, "-m", "reference_server", "run", str(config), "--port", "0"],
-            dict(os.environ),
-            workdir,
-            f"cold-{index}",
-        )
-        url = process.wait_for_line(REFERENCE_READY, 30)
-        assert isinstance(url, str)
+        process, url = start_reference(config, workdir, f"cold-{index}")
         httpx.get(url + "/v1/health").raise_for_status()
         times.append(time.perf_counter() - began)
         process.stop()
