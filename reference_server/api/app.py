@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from reference_server import __version__
 from reference_server.api import errors, inference, inspect, models, providers
-from reference_server.api.body_limit import BodyLimitMiddleware
+from reference_server.api.limits import RequestLimitsMiddleware
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.quota.middleware import QuotaMiddleware
 from reference_server.stack import Stack
@@ -40,5 +40,5 @@ def create_app(stack: Stack) -> FastAPI:
     if stack.config.auth is not None:
         provider_type, auth_config = stack.config.auth
         app.add_middleware(AuthMiddleware, authenticator=build_authenticator(provider_type, auth_config))
-    app.add_middleware(BodyLimitMiddleware)  # outermost: nothing reads an oversized body
+    app.add_middleware(RequestLimitsMiddleware)  # outermost: nothing reads an oversized request
     return app

@@ -7,7 +7,7 @@ import socket
 import httpx
 import pytest
 
-from reference_server.api.body_limit import MAX_BODY_BYTES
+from reference_server.api.limits import MAX_BODY_BYTES, MAX_HEADER_BYTES
 from tests.conftest import Server, ServerFactory
 
 
@@ -31,7 +31,12 @@ def test_chunked_oversized_body_is_413(server: Server) -> None:
     assert answer.status_code == 413 and "too large" in answer.json()["error"]["message"]
 
 
-def test_oversized_headers_are_refused_without_a_5xx(server: Server) -> None:
+def test_oversized_headers_are_431(server: Server) -> None:
+    answer = httpx.get(server.url + "/v1/models", headers={"X-Big": "a" * (MAX_HEADER_BYTES + 1)})
+    assert answer.status_code == 431 and "headers too large" in answer.json()["error"]["message"]
+
+
+def test_headers_beyond_the_parser_are_refused_without_a_5xx(server: Server) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as raw:
         raw.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")

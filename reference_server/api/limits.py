@@ -1,4 +1,6 @@
-"""A cap on request bodies: 413 in the one error shape, before anything reads them whole.
+"""Caps on request size: 431 for oversized headers, 413 for oversized bodies, in the one error
+shape, before anything reads them whole. (Headers beyond uvicorn's own parser limit, about
+100 kB, are refused by the parser with a plain 400 before this runs.)
 
 Starlette ships a limiter, but it answers in plain text; clients of this server always get
 ``{"error": {"message": ...}}``. The cap applies to the declared length and to what actually
@@ -12,9 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reference_server.api.asgi import send_error
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_HEADER_BYTES = 32 * 1024
 
 
-class BodyLimitMiddleware:
+class RequestLimitsMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -22,6 +25,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+        if header_bytes > MAX_HEADER_BYTES:
+            await send_error(send, 431, f"Request headers too large: the limit is {MAX_HEADER_BYTES} bytes")
             return
         message = f"Request body too large: the limit is {self.max_bytes} bytes"
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
