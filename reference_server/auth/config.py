@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from reference_server.config.types import ExistingFile, HttpUrlText
+
 DEFAULT_CLAIMS_MAPPING = {
     "sub": "roles",
     "username": "roles",
@@ -22,7 +24,7 @@ class _Strict(BaseModel):
 
 
 class JWKSConfig(_Strict):
-    uri: str = Field(min_length=1)
+    uri: HttpUrlText
     token: str | None = None
     key_recheck_period: int = Field(default=3600, ge=1)
 
@@ -34,7 +36,7 @@ class OAuth2TokenConfig(_Strict):
     issuer: str | None = None
     claims_mapping: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CLAIMS_MAPPING))
     verify_tls: bool = True
-    tls_cafile: str | None = None
+    tls_cafile: ExistingFile | None = None
 
     @model_validator(mode="after")
     def _jwks_only(self) -> OAuth2TokenConfig:
@@ -46,7 +48,7 @@ class OAuth2TokenConfig(_Strict):
 
 
 class CustomAuthConfig(_Strict):
-    endpoint: str = Field(min_length=1)
+    endpoint: HttpUrlText
     timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reference_server.config.types import HttpUrlText, TlsVerify
 from reference_server.store.config import SqliteKVStoreConfig
 
 
@@ -21,15 +22,15 @@ class _ProviderConfig(BaseModel):
 
 
 class OllamaConfig(_ProviderConfig):
-    url: str = "http://localhost:11434"
+    url: HttpUrlText = "http://localhost:11434"
     raise_on_connect_error: bool = True
 
 
 class VLLMConfig(_ProviderConfig):
-    url: str = Field(min_length=1)
+    url: HttpUrlText
     max_tokens: int = Field(default=4096, gt=0)
     api_token: str | None = "fake"
-    tls_verify: bool | str = True
+    tls_verify: TlsVerify = True
 
 
 class FaissConfig(_ProviderConfig):

@@ -205,3 +205,33 @@ def test_access_policy_is_refused_rather_than_ignored() -> None:
         "    access_policy: [{permit: {actions: [read]}}]\n"
     )
     assert error_of(text).path == "server.auth.access_policy"
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "ftp://x", "http://", "http://host:port"])
+def test_provider_urls_are_checked_at_load_time(url: str) -> None:
+    error = error_of(MINIMAL.replace("http://127.0.0.1:1", url))
+    assert (error.path == "providers.inference[0].config.url" and "URL" in error.message) or "port" in error.message
+
+
+def test_a_missing_ca_file_is_a_config_error() -> None:
+    text = (
+        MINIMAL
+        + '  - {provider_id: v, provider_type: remote::vllm, config: {url: "http://x/v1", tls_verify: /nope.pem}}\n'
+    )
+    error = error_of(text)
+    assert error.path == "providers.inference[1].config.tls_verify" and "/nope.pem" in error.message
+
+
+@pytest.mark.parametrize(
+    ("auth", "path"),
+    [
+        ("provider_type: custom\n    config: {endpoint: 'not a url'}", "server.auth.config.endpoint"),
+        ("provider_type: oauth2_token\n    config: {jwks: {uri: 'ftp://x'}}", "server.auth.config.jwks.uri"),
+        (
+            "provider_type: oauth2_token\n    config: {jwks: {uri: 'http://x'}, tls_cafile: /nope.pem}",
+            "server.auth.config.tls_cafile",
+        ),
+    ],
+)
+def test_auth_urls_and_files_are_checked_at_load_time(auth: str, path: str) -> None:
+    assert error_of(MINIMAL + f"server:\n  auth:\n    {auth}\n").path == path
