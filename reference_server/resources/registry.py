@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from reference_server.auth.principal import Principal
-from reference_server.errors import Conflict, NotFound
+from reference_server.errors import Conflict, NotFound, Unavailable
 from reference_server.resources.access import can_see
 from reference_server.resources.models import Model
 from reference_server.store.kvstore import SqliteKVStore
@@ -25,9 +25,12 @@ class ModelRegistry:
         self._store = store
         self._models: dict[str, Model] = {}
         self._owners: dict[str, dict[str, Any] | None] = {}
-        for _key, value in store.items(_PREFIX):
-            stored = json.loads(value)
-            model = Model.model_validate(stored["model"])
+        for key, value in store.items(_PREFIX):
+            try:
+                stored = json.loads(value)
+                model = Model.model_validate(stored["model"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise Unavailable(f"metadata store {str(store.path)!r} has a corrupt entry {key!r}: {exc}") from None
             self._models[model.identifier] = model
             self._owners[model.identifier] = stored.get("owner")
         self._listing: list[dict[str, Any]] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 
 import httpx
 import pytest
@@ -114,3 +115,13 @@ def test_tls(servers: ServerFactory) -> None:
     server = servers.running(servers.config(text))
     assert server.url.startswith("https://")
     assert httpx.get(server.url + "/v1/health", verify=False).json() == {"status": "OK"}
+
+
+def test_a_corrupt_metadata_store_is_one_line(servers: ServerFactory) -> None:
+    servers.state.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(servers.state / "registry.db")
+    db.execute("CREATE TABLE kvstore (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO kvstore VALUES ('registry:model:m', '{not json')")
+    db.commit()
+    db.close()
+    expect_one_line_error(servers.start(servers.config()), 1, "corrupt entry", "registry:model:m")
