@@ -253,14 +253,14 @@ class Reporter:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.settings.report_dir is None:
             return
-        doc = results_document(_meta(self.settings), self.collector.verdicts())
+        doc = results_document(_meta(self.settings), self.collector.verdicts(), self.collector.catalog)
         self.written = write_reports(self.settings.report_dir, doc)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.collector.checks():
             return
         terminalreporter.section("llama-stack conformance: verdict per requirement")
-        for line in terminal_lines(self.collector.verdicts()):
+        for line in terminal_lines(self.collector.verdicts(), self.collector.catalog):
             terminalreporter.write_line(line)
         for path in self.written:
             terminalreporter.write_line(f"report: {path}")

@@ -5,24 +5,35 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from conformance.catalog import Requirement
 from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, SEVERITY, SKIP
 from conformance.results import RequirementVerdict
 
 
-def profile_claims(verdicts: list[RequirementVerdict]) -> dict[str, str]:
-    """A profile is conformant only when every MUST in it passed (out-of-window ones aside)."""
+def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]) -> dict[str, str]:
+    """A profile is conformant only when every MUST in it passed (out-of-window ones aside).
+
+    A run that selected only some of a profile's requirements makes no claim about the profile:
+    "conformant" must never stand for "the few we looked at passed".
+    """
     claims: dict[str, str] = {}
     for profile in dict.fromkeys(v.requirement.profile for v in verdicts):
-        members = [v for v in verdicts if v.requirement.profile == profile and v.verdict != OUT_OF_WINDOW]
-        musts = [v for v in members if v.requirement.level == "MUST"]
+        run = [v for v in verdicts if v.requirement.profile == profile]
+        total = sum(1 for r in catalog.values() if r.profile == profile)
+        if len(run) < total:
+            claims[profile] = f"no claim ({len(run)} of its {total} requirements run)"
+            continue
+        members = [v for v in run if v.verdict != OUT_OF_WINDOW]
+        musts = [v for v in members if v.requirement.level == "MUST"] or members
         if not members:
             claims[profile] = "out of window"
-        elif musts and all(v.verdict == NOT_EVALUATED for v in musts):
+        elif all(v.verdict == NOT_EVALUATED for v in musts):
             claims[profile] = "not evaluated"
-        elif all(v.verdict == PASS for v in musts) and musts:
+        elif all(v.verdict == PASS for v in musts):
             claims[profile] = "conformant"
         elif any(v.verdict == PASS for v in musts):
             claims[profile] = "partially conformant"
@@ -36,7 +47,7 @@ def counts(verdicts: list[RequirementVerdict]) -> dict[str, int]:
     return {verdict: tally.get(verdict, 0) for verdict in SEVERITY}
 
 
-def terminal_lines(verdicts: list[RequirementVerdict]) -> list[str]:
+def terminal_lines(verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]) -> list[str]:
     width = max([len("requirement"), *(len(v.requirement.id) for v in verdicts)])
     lines = [f"{'requirement'.ljust(width)}  level   verdict         checks  note"]
     for v in verdicts:
@@ -48,16 +59,18 @@ def terminal_lines(verdicts: list[RequirementVerdict]) -> list[str]:
     tally = counts(verdicts)
     lines.append("")
     lines.append("verdicts: " + ", ".join(f"{n} {verdict}" for verdict, n in tally.items() if n))
-    for profile, claim in profile_claims(verdicts).items():
+    for profile, claim in profile_claims(verdicts, catalog).items():
         lines.append(f"profile {profile}: {claim}")
     return lines
 
 
-def results_document(meta: dict[str, Any], verdicts: list[RequirementVerdict]) -> dict[str, Any]:
+def results_document(
+    meta: dict[str, Any], verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]
+) -> dict[str, Any]:
     return {
         **meta,
         "summary": counts(verdicts),
-        "profiles": profile_claims(verdicts),
+        "profiles": profile_claims(verdicts, catalog),
         "requirements": [
             {
                 "id": v.requirement.id,

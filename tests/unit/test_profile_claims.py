@@ -1,0 +1,39 @@
+"""What the summary may claim about a profile from the verdicts of one run."""
+
+from __future__ import annotations
+
+from conformance.catalog import Requirement
+from conformance.outcomes import FAIL, NOT_EVALUATED, OUT_OF_WINDOW, PASS
+from conformance.report import profile_claims
+from conformance.results import RequirementVerdict
+
+CATALOG = {
+    "P-001": Requirement("P-001", "MUST", "p", "must one", "test"),
+    "P-002": Requirement("P-002", "MUST", "p", "must two", "test"),
+    "P-003": Requirement("P-003", "SHOULD", "p", "should", "test"),
+}
+
+
+def claim(**verdicts: str) -> str:
+    run = [RequirementVerdict(CATALOG[rid.replace("_", "-")], v, []) for rid, v in verdicts.items()]
+    return profile_claims(run, CATALOG)["p"]
+
+
+def test_every_must_passed_is_conformant_whatever_the_shoulds() -> None:
+    assert claim(P_001=PASS, P_002=PASS, P_003=FAIL) == "conformant"
+
+
+def test_one_failed_must_makes_it_partial_and_all_failed_makes_it_not_conformant() -> None:
+    assert claim(P_001=PASS, P_002=FAIL, P_003=PASS) == "partially conformant"
+    assert claim(P_001=FAIL, P_002=FAIL, P_003=PASS) == "not conformant"
+
+
+def test_musts_not_evaluated_and_out_of_window() -> None:
+    assert claim(P_001=NOT_EVALUATED, P_002=NOT_EVALUATED, P_003=PASS) == "not evaluated"
+    assert claim(P_001=OUT_OF_WINDOW, P_002=OUT_OF_WINDOW, P_003=OUT_OF_WINDOW) == "out of window"
+    assert claim(P_001=OUT_OF_WINDOW, P_002=PASS, P_003=FAIL) == "conformant"
+
+
+def test_a_run_of_some_requirements_claims_nothing_about_the_profile() -> None:
+    assert claim(P_003=PASS) == "no claim (1 of its 3 requirements run)"
+    assert claim(P_001=PASS, P_002=PASS) == "no claim (2 of its 3 requirements run)"
