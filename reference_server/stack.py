@@ -7,9 +7,11 @@ before the server accepts a single request.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from reference_server.config.loader import StackConfig
 from reference_server.errors import NotFound, NotImplementedHere, StackError, StartupFailure
@@ -19,13 +21,26 @@ from reference_server.providers.remote import RemoteInferenceProvider
 from reference_server.providers.vllm import VLLMProvider
 from reference_server.quota.counters import Counter, build_counter
 from reference_server.resources.models import Model
-from reference_server.resources.registry import ModelRegistry
+from reference_server.resources.registry import ModelRegistry, ShieldRegistry, VectorDBRegistry
+from reference_server.resources.shields import Shield
+from reference_server.resources.vector_dbs import VectorDB
+from reference_server.safety.llama_guard import LlamaGuardSafety
 from reference_server.store.kvstore import SqliteKVStore
+from reference_server.vector_io.base import VectorIOProvider
+from reference_server.vector_io.faiss_provider import FaissVectorIO
+from reference_server.vector_io.sqlite_vec_provider import SqliteVecVectorIO
 
 PROVIDER_CLASSES: dict[tuple[str, str], type[ProviderHandle]] = {
     ("inference", "remote::ollama"): OllamaProvider,
     ("inference", "remote::vllm"): VLLMProvider,
+    ("vector_io", "inline::faiss"): FaissVectorIO,
+    ("vector_io", "inline::sqlite-vec"): SqliteVecVectorIO,
+    ("safety", "inline::llama-guard"): LlamaGuardSafety,
 }
+
+
+P = TypeVar("P", bound=ProviderHandle)
+log = logging.getLogger("reference_server.stack")
 
 
 def default_metadata_path(image_name: str) -> Path:
@@ -37,6 +52,8 @@ class Stack:
     config: StackConfig
     store: SqliteKVStore
     models: ModelRegistry
+    shields: ShieldRegistry
+    vector_dbs: VectorDBRegistry
     providers: list[ProviderHandle]
     # Models registered while their backend was unreachable; checked on first use.
     unverified: set[str] = field(default_factory=set)
@@ -53,15 +70,27 @@ class Stack:
             store = SqliteKVStore(run.metadata_store.db_path, run.metadata_store.namespace)
         else:
             store = SqliteKVStore(default_metadata_path(run.image_name))
-        providers = [
-            PROVIDER_CLASSES.get((p.api, p.provider_type), ProviderHandle)(
-                p.api, p.provider_id, p.provider_type, p.config
+        providers: list[ProviderHandle] = []
+        try:
+            for p in config.providers:
+                kind = PROVIDER_CLASSES.get((p.api, p.provider_type), ProviderHandle)
+                providers.append(kind(p.api, p.provider_id, p.provider_type, p.config))
+            quota = run.server.quota
+            counter = build_counter(quota.kvstore) if quota is not None else None  # fails here, not mid-request
+            return cls(
+                config=config,
+                store=store,
+                models=ModelRegistry(store),
+                shields=ShieldRegistry(store),
+                vector_dbs=VectorDBRegistry(store),
+                providers=providers,
+                counter=counter,
             )
-            for p in config.providers
-        ]
-        quota = run.server.quota
-        counter = build_counter(quota.kvstore) if quota is not None else None  # fails here, not mid-request
-        return cls(config=config, store=store, models=ModelRegistry(store), providers=providers, counter=counter)
+        except BaseException:
+            for provider in providers:
+                provider.close()
+            store.close()
+            raise
 
     async def start(self) -> None:
         try:
@@ -69,6 +98,17 @@ class Stack:
                 await provider.start()
             adopted = [await self._verified_config_model(model) for model in self.config.models]
             self.models.adopt_config(adopted)
+            self.shields.adopt_config(self.config.shields)
+            self.vector_dbs.adopt_config(self.config.vector_dbs)
+            for db in self.vector_dbs.all():
+                if db.provider_id not in self.provider_ids("vector_io"):
+                    # Its provider was switched off (e.g. ENABLE_SQLITE_VEC unset): keep it, serve the rest.
+                    log.warning("vector db %r: provider %r is not configured now", db.identifier, db.provider_id)
+                    continue
+                try:
+                    self.vector_io(db.provider_id).attach(db)
+                except StackError as exc:
+                    raise StartupFailure(f"vector db {db.identifier!r}: {exc.message}") from None
         finally:
             for provider in self.providers:  # the serving event loop opens its own connections
                 await provider.aclose()
@@ -91,15 +131,47 @@ class Stack:
             self.unverified.discard(model.identifier)
         return model
 
-    def inference(self, provider_id: str) -> RemoteInferenceProvider:
+    def _provider(self, api: str, provider_id: str) -> ProviderHandle:
         for provider in self.providers:
-            if provider.api == "inference" and provider.provider_id == provider_id:
-                if not isinstance(provider, RemoteInferenceProvider):
-                    raise NotImplementedHere(
-                        f"provider {provider_id!r} ({provider.provider_type}) does not serve inference in this server"
-                    )
+            if provider.api == api and provider.provider_id == provider_id:
                 return provider
         raise NotFound(f"Provider {provider_id!r} not found")
+
+    def _implemented(self, provider: ProviderHandle, kind: type[P], api: str) -> P:
+        if not isinstance(provider, kind):
+            raise NotImplementedHere(
+                f"provider {provider.provider_id!r} ({provider.provider_type}) does not serve {api} in this server"
+            )
+        return provider
+
+    def inference(self, provider_id: str) -> RemoteInferenceProvider:
+        return self._implemented(self._provider("inference", provider_id), RemoteInferenceProvider, "inference")
+
+    def vector_io(self, provider_id: str) -> VectorIOProvider:
+        return self._implemented(self._provider("vector_io", provider_id), VectorIOProvider, "vector_io")
+
+    def safety(self, provider_id: str) -> LlamaGuardSafety:
+        return self._implemented(self._provider("safety", provider_id), LlamaGuardSafety, "safety")
+
+    def safety_provider_type(self, provider_id: str) -> str:
+        return self._provider("safety", provider_id).provider_type
+
+    async def embed(self, model: Model, texts: list[str]) -> list[list[float]]:
+        model = await self.verified(model)
+        return await self.inference(model.provider_id).embed(model.provider_resource_id, texts)
+
+    async def judge(self, model_id: str, messages: list[dict[str, Any]]) -> str:
+        """A deterministic chat completion for a shield: the shield, not the caller, chose the model."""
+        model = await self.verified(self.models.get(model_id))
+        return await self.inference(model.provider_id).chat_text(model.provider_resource_id, messages, temperature=0.0)
+
+    def users_of_model(self, model_id: str) -> list[str]:
+        """Resources that would break if the model went away."""
+        shields: list[Shield] = self.shields.all()
+        dbs: list[VectorDB] = self.vector_dbs.all()
+        return [f"shield {s.identifier!r}" for s in shields if s.provider_resource_id == model_id] + [
+            f"vector db {d.identifier!r}" for d in dbs if d.embedding_model == model_id
+        ]
 
     def served_apis(self) -> list[str]:
         return self.config.run.served_apis()
@@ -115,4 +187,6 @@ class Stack:
             await provider.aclose()
         if self.counter is not None:
             await self.counter.aclose()
+        for provider in self.providers:
+            provider.close()
         self.store.close()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reference_server import __version__
-from reference_server.api import errors, inference, inspect, models, providers
+from reference_server.api import errors, inference, inspect, models, providers, safety, vectors
 from reference_server.api.limits import RequestLimitsMiddleware
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.quota.middleware import QuotaMiddleware
@@ -27,6 +27,10 @@ def create_app(stack: Stack) -> FastAPI:
     mounted = [inspect.router, providers.router]
     if "inference" in stack.served_apis():
         mounted += [models.router, inference.router]
+    if "vector_io" in stack.served_apis():
+        mounted += [vectors.vector_dbs, vectors.vector_io]
+    if "safety" in stack.served_apis():
+        mounted += [safety.shields, safety.safety]
     for router in mounted:
         app.include_router(router)
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.

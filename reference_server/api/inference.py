@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.content import content_text
 from reference_server.errors import InvalidRequest, StackError
 from reference_server.resources.models import Model
 
@@ -88,13 +89,6 @@ class OpenAIEmbeddingsRequest(BaseModel):
     input: str | list[Any]
 
 
-def _text(content: str | list[Any]) -> str:
-    if isinstance(content, str):
-        return content
-    parts = [item.get("text", "") if isinstance(item, dict) else str(item) for item in content]
-    return "".join(str(part) for part in parts)
-
-
 async def _model(request: Request, model_id: str, kind: str) -> Model:
     stack = stack_of(request)
     model = await stack.verified(stack.models.get(model_id, principal_of(request)))
@@ -138,7 +132,7 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
     provider = stack.inference(model.provider_id)
     upstream = {
         "model": model.provider_resource_id,
-        "messages": [{"role": m.role, "content": _text(m.content)} for m in body.messages],
+        "messages": [{"role": m.role, "content": content_text(m.content)} for m in body.messages],
         **_sampling(body.sampling_params),
     }
     if not body.stream:
@@ -178,7 +172,7 @@ async def completion(body: CompletionRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     model = await _model(request, body.model_id, "llm")
     answer = await stack.inference(model.provider_id).completion(
-        {"model": model.provider_resource_id, "prompt": _text(body.content), **_sampling(body.sampling_params)}
+        {"model": model.provider_resource_id, "prompt": content_text(body.content), **_sampling(body.sampling_params)}
     )
     choice = (answer.get("choices") or [{}])[0]
     return JSONResponse({"content": choice.get("text") or "", "stop_reason": "end_of_turn", "logprobs": None})
@@ -188,11 +182,9 @@ async def completion(body: CompletionRequest, request: Request) -> JSONResponse:
 async def embeddings(body: EmbeddingsRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     model = await _model(request, body.model_id, "embedding")
-    answer = await stack.inference(model.provider_id).embeddings(
-        {"model": model.provider_resource_id, "input": [_text(c) for c in body.contents]}
-    )
-    data = sorted(answer.get("data") or [], key=lambda item: item.get("index", 0))
-    return JSONResponse({"embeddings": [item.get("embedding") for item in data]})
+    texts = [content_text(c) for c in body.contents]
+    vectors = await stack.inference(model.provider_id).embed(model.provider_resource_id, texts)
+    return JSONResponse({"embeddings": vectors})
 
 
 @router.get("/v1/openai/v1/models")

@@ -12,7 +12,14 @@ from reference_server.api.deps import stack_of
 router = APIRouter(tags=["inspect"])
 
 # Which API's providers serve the routes of each router tag.
-ROUTE_API = {"models": "inference", "inference": "inference"}
+ROUTE_API = {
+    "models": "inference",
+    "inference": "inference",
+    "vector_dbs": "vector_io",
+    "vector_io": "vector_io",
+    "shields": "safety",
+    "safety": "safety",
+}
 
 
 @router.get("/v1/health")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.errors import Conflict
 from reference_server.resources.models import build_model
 
 router = APIRouter(tags=["models"])
@@ -54,5 +55,10 @@ async def register_model(body: RegisterModelRequest, request: Request) -> JSONRe
 
 @router.delete("/v1/models/{model_id:path}")
 async def unregister_model(model_id: str, request: Request) -> JSONResponse:
-    stack_of(request).models.unregister(model_id, principal_of(request))
+    stack = stack_of(request)
+    # Only a caller who can see the model learns what uses it; for others it stays absent (404).
+    visible = stack.models.find(model_id, principal_of(request)) is not None
+    if visible and (users := stack.users_of_model(model_id)):
+        raise Conflict(f"Model {model_id!r} is in use by {', '.join(users)}; unregister those first")
+    stack.models.unregister(model_id, principal_of(request))
     return JSONResponse(None)

@@ -21,6 +21,9 @@ from reference_server.config.schema import IGNORED_TOP_LEVEL, RunConfig
 from reference_server.errors import StackError
 from reference_server.providers.catalog import PROVIDER_SPECS, known_types
 from reference_server.resources.models import Model, build_model
+from reference_server.resources.shields import Shield, build_shield
+from reference_server.resources.vector_dbs import VectorDB, build_vector_db
+from reference_server.safety.llama_guard import require_guard_model
 
 log = logging.getLogger("reference_server.config")
 
@@ -41,6 +44,8 @@ class StackConfig:
     run: RunConfig
     providers: list[ProviderInstanceConfig]
     models: list[Model]
+    shields: list[Shield] = field(default_factory=list)
+    vector_dbs: list[VectorDB] = field(default_factory=list)
     auth: tuple[str, BaseModel] | None = None
     source: Path | None = None
     warnings: list[str] = field(default_factory=list)
@@ -151,10 +156,81 @@ def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>"
         raise _first_error(exc) from None
     providers = _check_providers(run)
     models = _check_models(run, providers)
+    shields = _check_shields(run, providers, models)
+    vector_dbs = _check_vector_dbs(run, providers, models)
     auth = _check_auth(run)
     for warning in warnings:
         log.warning("%s", warning)
-    return StackConfig(run=run, providers=providers, models=models, auth=auth, warnings=warnings)
+    return StackConfig(
+        run=run,
+        providers=providers,
+        models=models,
+        shields=shields,
+        vector_dbs=vector_dbs,
+        auth=auth,
+        warnings=warnings,
+    )
+
+
+def _unique(items: list[Any], identifier: str, path: str, what: str, seen: dict[str, int]) -> bool:
+    """Whether to keep an entry: a repeat of an identical one is dropped, a conflicting one is an error."""
+    if identifier in seen:
+        if items[seen[identifier]] != items[-1]:
+            raise ConfigError(path, f"{what} {identifier!r} is already defined differently at index {seen[identifier]}")
+        return False
+    seen[identifier] = len(items) - 1
+    return True
+
+
+def _check_shields(run: RunConfig, providers: list[ProviderInstanceConfig], models: list[Model]) -> list[Shield]:
+    """Config shields may only run on config models: start-up must not depend on earlier runs."""
+    safety = {p.provider_id: p.provider_type for p in providers if p.api == "safety"}
+    by_id = {m.identifier: m for m in models}
+    shields: list[Shield] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(run.shields):
+        path = join_path("shields", index)
+        try:
+            shield = build_shield(
+                shield_id=entry.shield_id,
+                provider_id=entry.provider_id,
+                provider_shield_id=entry.provider_shield_id,
+                params=entry.params,
+                safety_providers=list(safety),
+            )
+            if safety[shield.provider_id] == "inline::llama-guard":
+                require_guard_model(shield, by_id.get)
+        except StackError as exc:
+            raise ConfigError(path, exc.message) from None
+        shields.append(shield)
+        if not _unique(shields, shield.identifier, join_path(path, "shield_id"), "shield", seen):
+            shields.pop()
+    return shields
+
+
+def _check_vector_dbs(run: RunConfig, providers: list[ProviderInstanceConfig], models: list[Model]) -> list[VectorDB]:
+    vector_io = [p.provider_id for p in providers if p.api == "vector_io"]
+    by_id = {m.identifier: m for m in models}
+    dbs: list[VectorDB] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(run.vector_dbs):
+        path = join_path("vector_dbs", index)
+        try:
+            db = build_vector_db(
+                vector_db_id=entry.vector_db_id,
+                embedding_model=entry.embedding_model,
+                embedding_dimension=entry.embedding_dimension,
+                provider_id=entry.provider_id,
+                provider_vector_db_id=entry.provider_vector_db_id,
+                vector_io_providers=vector_io,
+                find_model=by_id.get,
+            )
+        except StackError as exc:
+            raise ConfigError(path, exc.message) from None
+        dbs.append(db)
+        if not _unique(dbs, db.identifier, join_path(path, "vector_db_id"), "vector db", seen):
+            dbs.pop()
+    return dbs
 
 
 def _check_auth(run: RunConfig) -> tuple[str, BaseModel] | None:

@@ -86,7 +86,8 @@ class ShieldInput(_Strict):
 class VectorDBInput(_Strict):
     vector_db_id: str = Field(min_length=1)
     embedding_model: str = Field(min_length=1)
-    embedding_dimension: int = Field(default=384, gt=0)
+    # Omitted: the embedding model's own dimension.
+    embedding_dimension: int | None = Field(default=None, gt=0)
     provider_id: str | None = None
     provider_vector_db_id: str | None = None
 

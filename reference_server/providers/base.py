@@ -36,3 +36,6 @@ class ProviderHandle:
 
     async def aclose(self) -> None:
         """Release connections; the provider must work again after this (a new event loop)."""
+
+    def close(self) -> None:
+        """Release files and indexes when the stack stops for good."""

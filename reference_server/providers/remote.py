@@ -122,6 +122,28 @@ class RemoteInferenceProvider(ProviderHandle):
     def prepare_chat(self, body: dict[str, Any]) -> dict[str, Any]:
         return body
 
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in order; anything else from the backend is a 502, not a bad index."""
+        answer = await self.embeddings({"model": model, "input": texts})
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, list) or len(data) != len(texts):
+            raise BadGateway(f"{self.describe()} answered embeddings in an unexpected shape")
+        ordered = sorted(data, key=lambda item: item.get("index", 0) if isinstance(item, dict) else 0)
+        vectors = [item.get("embedding") if isinstance(item, dict) else None for item in ordered]
+        if not all(isinstance(v, list) and all(isinstance(x, int | float) for x in v) for v in vectors):
+            raise BadGateway(f"{self.describe()} answered an embedding that is not a list of numbers")
+        return [[float(x) for x in v] for v in vectors]  # type: ignore[union-attr]
+
+    async def chat_text(self, model: str, messages: list[dict[str, Any]], **options: Any) -> str:
+        """The text of the first choice of a non-streaming chat completion."""
+        answer = await self.chat({"model": model, "messages": messages, **options})
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        message = choices[0].get("message") if isinstance(choices, list) and choices else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, str):
+            raise BadGateway(f"{self.describe()} answered a chat completion without message content")
+        return content
+
 
 def _error_text(answer: httpx.Response) -> str:
     try:

@@ -1,6 +1,7 @@
-"""The model registry: durable in the metadata store, served from memory, filtered by owner.
+"""Registries of resources (models, shields, vector dbs): durable in the metadata store, served
+from memory, filtered by owner.
 
-Listing is the hottest read of a stack, so the registry keeps every model in memory and
+Listing is the hottest read of a stack, so a registry keeps every resource in memory and
 writes through to the store *before* it changes memory: what a client saw acknowledged is on
 disk, and what is on disk is what the next start serves. Each entry remembers who registered
 it; `reference_server.resources.access` decides who else sees it.
@@ -9,84 +10,133 @@ it; `reference_server.resources.access` decides who else sees it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
 
 from reference_server.auth.principal import Principal
 from reference_server.errors import Conflict, NotFound, Unavailable
 from reference_server.resources.access import can_see
 from reference_server.resources.models import Model
+from reference_server.resources.shields import Shield
+from reference_server.resources.vector_dbs import VectorDB
 from reference_server.store.kvstore import SqliteKVStore
 
-_PREFIX = "registry:model:"
+R = TypeVar("R", bound=BaseModel)
 
 
-class ModelRegistry:
+class ResourceRegistry(Generic[R]):
+    """One kind of resource; ``label`` names it in messages ("Model 'x' not found")."""
+
+    label = "Resource"
+    field = "resource"  # the record's key for the resource itself: ``{field: ..., "owner": ...}``
+    prefix = "registry:resource:"
+    schema: type[BaseModel] = BaseModel
+
     def __init__(self, store: SqliteKVStore) -> None:
         self._store = store
-        self._models: dict[str, Model] = {}
+        self._items: dict[str, R] = {}
         self._owners: dict[str, dict[str, Any] | None] = {}
-        for key, value in store.items(_PREFIX):
+        for key, value in store.items(self.prefix):
             try:
                 stored = json.loads(value)
-                model = Model.model_validate(stored["model"])
+                item: R = self.schema.model_validate(stored[self.field])  # type: ignore[assignment]
             except (ValueError, KeyError, TypeError) as exc:
                 raise Unavailable(f"metadata store {str(store.path)!r} has a corrupt entry {key!r}: {exc}") from None
-            self._models[model.identifier] = model
-            self._owners[model.identifier] = stored.get("owner")
+            self._items[self._id(item)] = item
+            self._owners[self._id(item)] = stored.get("owner")
         self._listing: list[dict[str, Any]] | None = None
         store.on_reopen.append(self._write_back)
 
+    @staticmethod
+    def _id(item: R) -> str:
+        return str(item.identifier)  # type: ignore[attr-defined]
+
+    def _record(self, item: R, owner: dict[str, Any] | None) -> str:
+        return json.dumps({self.field: item.model_dump(), "owner": owner}, sort_keys=True)
+
     def _write_back(self) -> None:
         """The store's file was lost: persist everything acknowledged so far into the new one."""
-        for identifier, model in self._models.items():
-            record = {"model": model.model_dump(), "owner": self._owners.get(identifier)}
-            self._store.set(_PREFIX + identifier, json.dumps(record, sort_keys=True))
+        for identifier, item in self._items.items():
+            self._store.set(self.prefix + identifier, self._record(item, self._owners.get(identifier)))
 
-    def adopt_config(self, models: list[Model]) -> None:
-        """Models named in run.yaml are authoritative at start-up: they replace stored ones."""
-        for model in models:
-            if self._models.get(model.identifier) != model or self._owners.get(model.identifier) is not None:
-                self._write(model, None)
+    def adopt_config(self, items: list[R]) -> None:
+        """Resources named in run.yaml are authoritative at start-up: they replace stored ones."""
+        for item in items:
+            identifier = self._id(item)
+            if self._items.get(identifier) != item or self._owners.get(identifier) is not None:
+                self._write(item, None)
 
-    def _write(self, model: Model, owner: dict[str, Any] | None) -> None:
-        record = {"model": model.model_dump(), "owner": owner}
-        self._store.set(_PREFIX + model.identifier, json.dumps(record, sort_keys=True))
-        self._models[model.identifier] = model
-        self._owners[model.identifier] = owner
+    def _write(self, item: R, owner: dict[str, Any] | None) -> None:
+        identifier = self._id(item)
+        self._store.set(self.prefix + identifier, self._record(item, owner))
+        self._items[identifier] = item
+        self._owners[identifier] = owner
         self._listing = None
 
     def listing(self, viewer: Principal | None = None) -> list[dict[str, Any]]:
         if self._listing is None:
-            self._listing = [model.model_dump() for model in self._models.values()]
+            self._listing = [item.model_dump() for item in self._items.values()]
         if viewer is None:
             return self._listing
         return [entry for entry in self._listing if can_see(viewer, self._owners.get(str(entry["identifier"])))]
 
-    def models(self, viewer: Principal | None = None) -> list[Model]:
-        return [m for m in self._models.values() if can_see(viewer, self._owners.get(m.identifier))]
+    def all(self, viewer: Principal | None = None) -> list[R]:
+        return [item for key, item in self._items.items() if can_see(viewer, self._owners.get(key))]
 
-    def get(self, identifier: str, viewer: Principal | None = None) -> Model:
-        model = self._models.get(identifier)
-        if model is None or not can_see(viewer, self._owners.get(identifier)):
-            raise NotFound(f"Model {identifier!r} not found")
-        return model
+    def find(self, identifier: str, viewer: Principal | None = None) -> R | None:
+        item = self._items.get(identifier)
+        if item is None or not can_see(viewer, self._owners.get(identifier)):
+            return None
+        return item
 
-    def register(self, model: Model, owner: Principal | None = None) -> Model:
-        existing = self._models.get(model.identifier)
+    def get(self, identifier: str, viewer: Principal | None = None) -> R:
+        item = self.find(identifier, viewer)
+        if item is None:
+            raise NotFound(f"{self.label} {identifier!r} not found")
+        return item
+
+    def register(self, item: R, owner: Principal | None = None) -> R:
+        identifier = self._id(item)
+        existing = self._items.get(identifier)
         if existing is not None:
-            if not can_see(owner, self._owners.get(model.identifier)):
-                raise Conflict(f"Model id {model.identifier!r} is already taken")
-            if existing == model:
+            if not can_see(owner, self._owners.get(identifier)):
+                raise Conflict(f"{self.label} id {identifier!r} is already taken")
+            if existing == item:
                 return existing
             raise Conflict(
-                f"Model {model.identifier!r} is already registered with a different definition; unregister it first"
+                f"{self.label} {identifier!r} is already registered with a different definition; unregister it first"
             )
-        self._write(model, owner.as_owner() if owner else None)
-        return model
+        self._write(item, owner.as_owner() if owner else None)
+        return item
 
     def unregister(self, identifier: str, viewer: Principal | None = None) -> None:
         self.get(identifier, viewer)
-        self._store.delete(_PREFIX + identifier)
-        del self._models[identifier]
+        self._store.delete(self.prefix + identifier)
+        del self._items[identifier]
         self._owners.pop(identifier, None)
         self._listing = None
+
+
+class ModelRegistry(ResourceRegistry[Model]):
+    label = "Model"
+    field = "model"
+    prefix = "registry:model:"
+    schema = Model
+
+    def models(self, viewer: Principal | None = None) -> list[Model]:
+        return self.all(viewer)
+
+
+class ShieldRegistry(ResourceRegistry[Shield]):
+    label = "Shield"
+    field = "shield"
+    prefix = "registry:shield:"
+    schema = Shield
+
+
+class VectorDBRegistry(ResourceRegistry[VectorDB]):
+    label = "Vector DB"
+    field = "vector_db"
+    prefix = "registry:vector_db:"
+    schema = VectorDB

@@ -89,6 +89,27 @@ class SqliteKVStore:
                 (self._prefix + key, value),
             )
 
+    def set_many(self, rows: dict[str, str]) -> None:
+        """Write every row or none, in one transaction."""
+        with self._guard(writing=True) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO kvstore (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [(self._prefix + key, value) for key, value in rows.items()],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def delete_prefix(self, prefix: str) -> int:
+        full = self._prefix + prefix
+        with self._guard(writing=True) as db:
+            cursor = db.execute("DELETE FROM kvstore WHERE substr(key, 1, ?) = ?", (len(full), full))
+        return cursor.rowcount
+
     def delete(self, key: str) -> bool:
         with self._guard(writing=True) as db:
             cursor = db.execute("DELETE FROM kvstore WHERE key = ?", (self._prefix + key,))

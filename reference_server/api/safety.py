@@ -1,0 +1,74 @@
+"""``/v1/shields`` (list, get, register) and ``POST /v1/safety/run-shield``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference_server.api.deps import principal_of, stack_of
+from reference_server.resources.shields import build_shield
+
+shields = APIRouter(tags=["shields"])
+safety = APIRouter(tags=["safety"])
+
+
+class RegisterShieldRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    shield_id: str = Field(min_length=1)
+    provider_id: str | None = None
+    provider_shield_id: str | None = None
+    params: dict[str, Any] | None = None
+
+
+class ShieldMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | list[Any] | dict[str, Any] = ""
+
+
+class RunShieldRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    shield_id: str
+    messages: list[ShieldMessage] = Field(min_length=1)
+    params: dict[str, Any] | None = None
+
+
+@shields.get("/v1/shields")
+async def list_shields(request: Request) -> JSONResponse:
+    return JSONResponse({"data": stack_of(request).shields.listing(principal_of(request))})
+
+
+@shields.get("/v1/shields/{shield_id:path}")
+async def get_shield(shield_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(stack_of(request).shields.get(shield_id, principal_of(request)).model_dump())
+
+
+@shields.post("/v1/shields")
+async def register_shield(body: RegisterShieldRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    viewer = principal_of(request)
+    shield = build_shield(
+        shield_id=body.shield_id,
+        provider_id=body.provider_id,
+        provider_shield_id=body.provider_shield_id,
+        params=body.params,
+        safety_providers=stack.provider_ids("safety"),
+    )
+    if stack.safety_provider_type(shield.provider_id) == "inline::llama-guard":
+        stack.safety(shield.provider_id).check_shield(shield, lambda model_id: stack.models.find(model_id, viewer))
+    return JSONResponse(stack.shields.register(shield, viewer).model_dump())
+
+
+@safety.post("/v1/safety/run-shield")
+async def run_shield(body: RunShieldRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    shield = stack.shields.get(body.shield_id, principal_of(request))
+    messages = [m.model_dump() for m in body.messages]
+    violation = await stack.safety(shield.provider_id).run_shield(shield, messages, stack.judge)
+    return JSONResponse({"violation": violation})

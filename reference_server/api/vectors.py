@@ -1,0 +1,163 @@
+"""``/v1/vector-dbs`` (list, get, register, unregister) and ``/v1/vector-io`` (insert, query).
+
+Chunks and queries are embedded by the vector db's own embedding model, through that model's
+inference provider; a vector that does not have the db's dimension is refused before anything
+is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference_server.api.deps import principal_of, stack_of
+from reference_server.content import content_text
+from reference_server.errors import BadGateway, InvalidRequest
+from reference_server.resources.vector_dbs import VectorDB, build_vector_db
+from reference_server.stack import Stack
+
+vector_dbs = APIRouter(tags=["vector_dbs"])
+vector_io = APIRouter(tags=["vector_io"])
+
+MAX_CHUNKS_PER_QUERY = 1000
+
+
+class RegisterVectorDBRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    vector_db_id: str = Field(min_length=1)
+    embedding_model: str = Field(min_length=1)
+    embedding_dimension: int | None = Field(default=None, gt=0)
+    provider_id: str | None = None
+    provider_vector_db_id: str | None = None
+
+
+class ChunkIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    content: str | list[Any] | dict[str, Any]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    embedding: list[float] | None = None
+
+
+class InsertRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    vector_db_id: str
+    chunks: list[ChunkIn] = Field(min_length=1)
+    ttl_seconds: int | None = None
+
+
+class QueryParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    max_chunks: int = Field(default=3, gt=0, le=MAX_CHUNKS_PER_QUERY)
+    score_threshold: float | None = None
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    vector_db_id: str
+    query: str | list[Any] | dict[str, Any]
+    params: QueryParams | None = None
+
+
+@vector_dbs.get("/v1/vector-dbs")
+async def list_vector_dbs(request: Request) -> JSONResponse:
+    return JSONResponse({"data": stack_of(request).vector_dbs.listing(principal_of(request))})
+
+
+@vector_dbs.get("/v1/vector-dbs/{vector_db_id:path}")
+async def get_vector_db(vector_db_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(stack_of(request).vector_dbs.get(vector_db_id, principal_of(request)).model_dump())
+
+
+@vector_dbs.post("/v1/vector-dbs")
+async def register_vector_db(body: RegisterVectorDBRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    viewer = principal_of(request)
+    db = build_vector_db(
+        vector_db_id=body.vector_db_id,
+        embedding_model=body.embedding_model,
+        embedding_dimension=body.embedding_dimension,
+        provider_id=body.provider_id,
+        provider_vector_db_id=body.provider_vector_db_id,
+        vector_io_providers=stack.provider_ids("vector_io"),
+        find_model=lambda model_id: stack.models.find(model_id, viewer),
+    )
+    provider = stack.vector_io(db.provider_id)
+    if stack.vector_dbs.find(db.identifier, viewer) == db:
+        return JSONResponse(db.model_dump())  # the same registration again: keep its chunks
+    stack.vector_dbs.register(db, viewer)  # refuses a taken id before any chunk is touched
+    provider.create(db)
+    return JSONResponse(db.model_dump())
+
+
+@vector_dbs.delete("/v1/vector-dbs/{vector_db_id:path}")
+async def unregister_vector_db(vector_db_id: str, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    db = stack.vector_dbs.get(vector_db_id, principal_of(request))
+    if db.provider_id in stack.provider_ids("vector_io"):
+        stack.vector_io(db.provider_id).drop(db)
+    stack.vector_dbs.unregister(vector_db_id, principal_of(request))
+    return JSONResponse(None)
+
+
+def _check_dimension(vector: list[float], db: VectorDB, what: str) -> None:
+    if len(vector) != db.embedding_dimension:
+        raise InvalidRequest(
+            f"{what} has {len(vector)} dimensions; vector db {db.identifier!r} takes {db.embedding_dimension}"
+        )
+
+
+async def _embed(stack: Stack, db: VectorDB, texts: list[str]) -> list[list[float]]:
+    model = stack.models.get(db.embedding_model)
+    vectors = await stack.embed(model, texts)
+    if any(len(v) != db.embedding_dimension for v in vectors):
+        raise BadGateway(
+            f"embedding model {db.embedding_model!r} returned vectors of another dimension than "
+            f"vector db {db.identifier!r} takes ({db.embedding_dimension})"
+        )
+    return vectors
+
+
+@vector_io.post("/v1/vector-io/insert")
+async def insert(body: InsertRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    db = stack.vector_dbs.get(body.vector_db_id, principal_of(request))
+    provider = stack.vector_io(db.provider_id)
+    missing: list[int] = []
+    for position, chunk in enumerate(body.chunks):
+        if chunk.embedding is not None:
+            _check_dimension(chunk.embedding, db, f"chunks[{position}].embedding")
+        elif not content_text(chunk.content).strip():
+            raise InvalidRequest(f"chunks[{position}] has no text to embed and no embedding")
+        else:
+            missing.append(position)
+    computed = await _embed(stack, db, [content_text(body.chunks[p].content) for p in missing]) if missing else []
+    vectors = [chunk.embedding for chunk in body.chunks]
+    for position, vector in zip(missing, computed, strict=True):
+        vectors[position] = vector
+    stored = [chunk.model_dump(exclude={"embedding"}) for chunk in body.chunks]
+    provider.insert(db, stored, [v for v in vectors if v is not None])
+    return JSONResponse(None)
+
+
+@vector_io.post("/v1/vector-io/query")
+async def query(body: QueryRequest, request: Request) -> JSONResponse:
+    stack = stack_of(request)
+    db = stack.vector_dbs.get(body.vector_db_id, principal_of(request))
+    provider = stack.vector_io(db.provider_id)
+    params = body.params or QueryParams()
+    text = content_text(body.query)
+    if not text.strip():
+        raise InvalidRequest("query has no text to embed")
+    [vector] = await _embed(stack, db, [text])
+    hits = provider.query(db, vector, params.max_chunks)
+    if params.score_threshold is not None:
+        hits = [(chunk, score) for chunk, score in hits if score >= params.score_threshold]
+    return JSONResponse({"chunks": [chunk for chunk, _ in hits], "scores": [score for _, score in hits]})
