@@ -38,13 +38,47 @@ metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
 """
 
 
+# Every API this server implements: faiss and sqlite-vec vector IO, a Llama Guard shield over the
+# fake's guard model, an embedding model and a vector db from the config.
+FULL = """\
+version: 2
+image_name: test
+apis: [inference, vector_io, safety]
+providers:
+  inference:
+  - provider_id: ollama
+    provider_type: remote::ollama
+    config: {{url: "{ollama}"}}
+  vector_io:
+  - provider_id: faiss
+    provider_type: inline::faiss
+    config: {{kvstore: {{type: sqlite, db_path: "{state}/faiss_store.db"}}}}
+  - provider_id: sqlite-vec
+    provider_type: inline::sqlite-vec
+    config: {{db_path: "{state}/sqlite_vec.db"}}
+  safety:
+  - provider_id: llama-guard
+    provider_type: inline::llama-guard
+    config: {{excluded_categories: [S7]}}
+metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
+models:
+- {{model_id: m, provider_model_id: llama3.2:3b}}
+- {{model_id: e, provider_model_id: all-minilm:l6-v2, model_type: embedding, metadata: {{embedding_dimension: 384}}}}
+- {{model_id: guard, provider_model_id: llama-guard3:1b}}
+shields:
+- {{shield_id: guard, provider_id: llama-guard}}
+vector_dbs:
+- {{vector_db_id: docs, embedding_model: e, provider_id: faiss}}
+"""
+
+
 @dataclass
 class Server:
     url: str
     process: ManagedProcess
 
 
-FAKE_OLLAMA_MODELS = ["llama3.2:3b", "all-minilm:l6-v2", "a", "b"]
+FAKE_OLLAMA_MODELS = ["llama3.2:3b", "all-minilm:l6-v2", "llama-guard3:1b", "a", "b"]
 
 
 class ServerFactory:
@@ -56,6 +90,9 @@ class ServerFactory:
 
     def minimal(self) -> str:
         return MINIMAL.format(state=self.state, ollama=self.ollama_url)
+
+    def full(self) -> str:
+        return FULL.format(state=self.state, ollama=self.ollama_url)
 
     def config(self, text: str | None = None, name: str = "run.yaml") -> Path:
         path = self.tmp_path / name

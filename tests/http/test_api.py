@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.conftest import Server, ServerFactory
+from tests.conftest import FAKE_OLLAMA_MODELS, Server, ServerFactory
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_same_registration_is_idempotent_a_different_one_conflicts(server: Serve
         ({"model_id": "all-minilm:l6-v2", "model_type": "embedding"}, "embedding_dimension"),
         ({"model_id": "e", "model_type": "embedding", "metadata": {"embedding_dimension": "x"}}, "embedding_dimension"),
         ({"model_id": "m", "provider_id": "nope"}, "provider 'nope' not found"),
-        ({"model_id": "ghost:1b"}, "available: llama3.2:3b, all-minilm:l6-v2, a, b"),
+        ({"model_id": "ghost:1b"}, "available: " + ", ".join(FAKE_OLLAMA_MODELS)),
     ],
 )
 def test_invalid_registrations_are_400_naming_the_problem(

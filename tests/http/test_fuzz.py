@@ -28,13 +28,23 @@ KEYS = [
     "prompt",
     "sampling_params",
     "embedding_dimension",
+    "vector_db_id",
+    "embedding_model",
+    "chunks",
+    "query",
+    "params",
+    "max_chunks",
+    "score_threshold",
+    "embedding",
+    "shield_id",
+    "provider_shield_id",
 ]
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-3, 10**12),
     st.floats(allow_nan=False),
-    st.sampled_from(["", "llm", "embedding", "user", "assistant", "llama3.2:3b", "m", "e"]),
+    st.sampled_from(["", "llm", "embedding", "user", "assistant", "llama3.2:3b", "m", "e", "docs", "guard", "faiss"]),
     st.text(max_size=8),
 )
 JSON_VALUES = st.recursive(
@@ -56,6 +66,11 @@ ROUTES = [
     "/v1/openai/v1/chat/completions",
     "/v1/openai/v1/completions",
     "/v1/openai/v1/embeddings",
+    "/v1/vector-dbs",
+    "/v1/vector-io/insert",
+    "/v1/vector-io/query",
+    "/v1/shields",
+    "/v1/safety/run-shield",
 ]
 
 
@@ -67,6 +82,8 @@ def requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str]]:
             st.sampled_from(ROUTES),
             SEGMENT.map(lambda s: f"/v1/models/{s}"),
             SEGMENT.map(lambda s: f"/v1/providers/{s}"),
+            SEGMENT.map(lambda s: f"/v1/vector-dbs/{s}"),
+            SEGMENT.map(lambda s: f"/v1/shields/{s}"),
             SEGMENT.map(lambda s: f"/v1/{s}"),
         )
     )
@@ -81,12 +98,7 @@ def requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str]]:
 
 
 def test_generated_requests_never_get_a_5xx(servers: ServerFactory) -> None:
-    text = servers.minimal() + (
-        "models:\n- {model_id: m, provider_model_id: llama3.2:3b}\n"
-        "- {model_id: e, provider_model_id: all-minilm:l6-v2, model_type: embedding,"
-        " metadata: {embedding_dimension: 384}}\n"
-    )
-    server = servers.running(servers.config(text))
+    server = servers.running(servers.config(servers.full()))
     client = httpx.Client(base_url=server.url, timeout=20)
 
     @given(requests())
