@@ -37,6 +37,10 @@ PROFILES = {
     "Disruptive (it spends budgets), so it only runs on launched scenarios with tiny limits.",
     "inference": "Chat, streaming and embeddings through the native and the OpenAI-compatible routes (black box; "
     "--provider-id picks the provider).",
+    "vector-io": "Vector dbs and vector IO (black box where the target serves /v1/vector-dbs), a restart that keeps "
+    "the faiss index, and the starter's faiss default with sqlite-vec behind ENABLE_SQLITE_VEC (needs a launcher).",
+    "safety": "Shields and run-shield (black box where the target serves /v1/shields); Llama Guard verdicts through "
+    "a fake guard model, SAFETY_MODEL gating and the seed's two-vLLM layout (needs a launcher).",
 }
 
 

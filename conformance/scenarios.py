@@ -1,7 +1,8 @@
 """Scenarios: named deployments that checks need, as data in ``fixtures/scenarios/``.
 
 A scenario is a folder: ``scenario.yaml`` (description, environment, fakes to start) and one
-run.yaml per config dialect (``reference.yaml``, ``0.2.12.yaml``, ...). The pool launches each
+run.yaml per config dialect (``reference.yaml``, ``0.2.12.yaml``, ...), or, under ``configs:``, a
+path to a config shared with other scenarios (``reference: configs/starter.yaml``). The pool launches each
 scenario once per session on first use, shares it between checks, and stops everything at the
 end of the session.
 """
@@ -34,9 +35,13 @@ class Scenario:
     description: str
     env: dict[str, str]
     fakes: dict[str, dict[str, Any]]
+    # Dialect -> a config shared with other scenarios, relative to the fixtures folder.
+    configs: dict[str, str] = field(default_factory=dict)
 
     def config_for(self, dialect: str) -> Path:
         path = self.folder / f"{dialect}.yaml"
+        if dialect in self.configs:
+            path = self.folder.parent.parent / self.configs[dialect]
         if not path.exists():
             not_evaluated(f"scenario {self.name!r} has no config for dialect {dialect!r} ({path})")
         return path
@@ -49,7 +54,8 @@ def load_scenario(fixtures: Path, name: str) -> Scenario:
         not_evaluated(f"scenario {name!r} not found under {fixtures} (set --stack-fixtures)")
     meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
     env = {str(k): "" if v is None else str(v) for k, v in (meta.get("env") or {}).items()}
-    return Scenario(name, folder, str(meta.get("description", "")), env, dict(meta.get("fakes") or {}))
+    configs = {str(k): str(v) for k, v in (meta.get("configs") or {}).items()}
+    return Scenario(name, folder, str(meta.get("description", "")), env, dict(meta.get("fakes") or {}), configs)
 
 
 @dataclass
@@ -109,7 +115,13 @@ class ScenarioPool:
         fakes: dict[str, FakeProcess] = {}
         try:
             for fake_name, options in scenario.fakes.items():
-                fake = FakeProcess(fake_name, workdir, models=options.get("models"), start=options.get("start", True))
+                fake = FakeProcess(
+                    str(options.get("kind", fake_name)),
+                    workdir,
+                    models=options.get("models"),
+                    start=options.get("start", True),
+                    label=fake_name,
+                )
                 fakes[fake_name] = fake
                 url_env = str(options.get("url_env", f"{fake_name.upper()}_URL"))
                 env[url_env] = fake.url + str(options.get("url_suffix", ""))

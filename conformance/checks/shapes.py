@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from conformance.http import Response, require_authorised
+from conformance.http import RecordingClient, Response, require_authorised
 
 
-def expect_fields(obj: Any, fields: dict[str, type | tuple[type, ...]], where: str) -> None:
+def expect_fields(obj: Any, fields: Mapping[str, type | tuple[type, ...]], where: str) -> None:
     assert isinstance(obj, dict), f"{where}: expected a JSON object, got {type(obj).__name__}: {obj!r:.200}"
     for name, kind in fields.items():
         assert name in obj, f"{where}: field {name!r} is missing in {obj!r:.300}"
@@ -76,3 +77,11 @@ def sse_events(response: Response, where: str) -> list[Any]:
             raise AssertionError(f"{where}: an event is not JSON: {block[:200]!r}") from None
     assert events, f"{where}: the stream carried no events"
     return events
+
+
+def require_route(api: RecordingClient, method: str, path: str) -> None:
+    """Skip, saying why, when the target does not serve a route (its release or its config)."""
+    routes = expect_data_list(api.get_json("/v1/inspect/routes"), "/v1/inspect/routes")
+    served = {(str(r.get("method", "")).upper(), r.get("route")) for r in routes if isinstance(r, dict)}
+    if (method, path) not in served:
+        pytest.skip(f"the target does not serve {method} {path} (not in /v1/inspect/routes)")

@@ -27,8 +27,10 @@ class FakeProcess:
         port: int = 0,
         start: bool = True,
         timeout: float = 20.0,
+        label: str | None = None,
     ) -> None:
         self.name = name
+        self.label = label or name  # tells two fakes of one kind apart in logs
         self.workdir = workdir
         self.models = models
         self.timeout = timeout
@@ -51,7 +53,7 @@ class FakeProcess:
         if self.models is not None:
             argv += ["--models", ",".join(self.models)]
         self._generation += 1
-        self.process = ManagedProcess(argv, dict(os.environ), self.workdir, f"fake-{self.name}-{self._generation}")
+        self.process = ManagedProcess(argv, dict(os.environ), self.workdir, f"fake-{self.label}-{self._generation}")
         ready = self.process.wait_for_line(READY.format(name=self.name), self.timeout)
         if isinstance(ready, Exited):
             raise LaunchError(f"fake {self.name} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")

@@ -607,6 +607,141 @@ def health_counted() -> None:
     quota.EXEMPT = frozenset()
 
 
+# ---------------------------------------------------------------- vector IO and safety defects
+
+
+def _registry(name: str) -> Any:
+    from reference_server.resources import registry
+
+    return getattr(registry, name)
+
+
+def _failing_get(label: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An unknown id escapes as a bare exception: the 500 a client cannot act on."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        def get(self: Any, identifier: str, viewer: Any = None) -> Any:
+            if self.find(identifier, viewer) is None:
+                raise RuntimeError(f"{label} lookup failed")
+            return original(self, identifier, viewer)
+
+        return get
+
+    return replacement
+
+
+def _vector_registration(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[], None]:
+    """Change the arguments the vector-db route builds a registration from."""
+
+    def apply() -> None:
+        from reference_server.api import vectors
+
+        original = vectors.build_vector_db
+        vectors.build_vector_db = lambda **kwargs: original(**edit(kwargs))
+
+    return apply
+
+
+def _assume_embedding_model(kwargs: dict[str, Any]) -> dict[str, Any]:
+    from reference_server.resources.models import Model
+
+    find = kwargs["find_model"]
+
+    def find_or_invent(model_id: str) -> Any:
+        return find(model_id) or Model(
+            identifier=model_id,
+            provider_resource_id=model_id,
+            provider_id="ollama",
+            model_type="embedding",
+            metadata={"embedding_dimension": kwargs.get("embedding_dimension") or 384},
+        )
+
+    return {**kwargs, "find_model": find_or_invent}
+
+
+def faiss_not_reloaded() -> None:
+    from reference_server.vector_io import faiss_provider
+
+    original = faiss_provider.FaissVectorIO.attach
+
+    def attach(self: Any, db: Any) -> None:
+        original(self, db)
+        self._indexes[db.identifier] = faiss_provider._Index(self._faiss.IndexFlatIP(db.embedding_dimension))
+
+    faiss_provider.FaissVectorIO.attach = attach  # type: ignore[method-assign]
+
+
+def max_chunks_ignored() -> None:
+    from reference_server.vector_io.faiss_provider import FaissVectorIO
+    from reference_server.vector_io.sqlite_vec_provider import SqliteVecVectorIO
+
+    def unbounded(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda self, db, vector, limit: original(self, db, vector, 100)
+
+    for kind in (FaissVectorIO, SqliteVecVectorIO):
+        kind.query = unbounded(kind.query)  # type: ignore[method-assign]
+
+
+def vector_providers_edited(edit: Callable[[list[Any]], list[Any]]) -> Callable[[], None]:
+    def apply() -> None:
+        from reference_server.config import loader
+
+        original = loader._check_providers
+        loader._check_providers = lambda run: edit(original(run))
+
+    return apply
+
+
+def _sqlite_vec_always(providers: list[Any]) -> list[Any]:
+    """The starter before the seed's change: sqlite-vec is there whatever ENABLE_SQLITE_VEC says."""
+    from reference_server.config.loader import ProviderInstanceConfig
+    from reference_server.providers.catalog import SqliteVecConfig
+
+    if any(p.provider_type == "inline::sqlite-vec" for p in providers):
+        return providers
+    faiss = [p for p in providers if p.provider_type == "inline::faiss"]
+    if not faiss:
+        return providers
+    folder = faiss[0].config.kvstore.db_path.rsplit("/", 1)[0]
+    config = SqliteVecConfig(db_path=f"{folder}/sqlite_vec.db")
+    return [*providers, ProviderInstanceConfig("vector_io", "sqlite-vec", "inline::sqlite-vec", config, {})]
+
+
+def verdict_defect(edit: Callable[[Any], Any]) -> Callable[[], None]:
+    def apply() -> None:
+        from reference_server.safety import llama_guard
+
+        original = llama_guard.read_verdict
+        llama_guard.read_verdict = lambda answer, model, excluded: edit(original(answer, model, excluded))
+
+    return apply
+
+
+def _everything_flagged(_verdict: Any) -> Any:
+    return {"violation_level": "error", "user_message": "blocked", "metadata": {"violation_type": "S1"}}
+
+
+def _category_dropped(verdict: Any) -> Any:
+    return None if verdict is None else {**verdict, "metadata": {}}
+
+
+def config_shields_dropped() -> None:
+    from reference_server.resources.registry import ShieldRegistry
+
+    ShieldRegistry.adopt_config = lambda self, items: None  # type: ignore[method-assign]
+
+
+def judge_on_first_provider() -> None:
+    from reference_server.stack import Stack
+
+    async def judge(self: Any, model_id: str, messages: list[Any]) -> str:
+        model = self.models.get(model_id)
+        first = next(p for p in self.providers if p.api == "inference")
+        return await first.chat_text(model.provider_resource_id, messages)  # type: ignore[no-any-return]
+
+    Stack.judge = judge  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class Defect:
     requirements: tuple[str, ...]
@@ -824,6 +959,58 @@ DEFECTS: dict[str, Defect] = {
             )
         ),
     ),
+    # vector IO
+    "vector-db-delete-keeps-it": Defect(
+        ("VEC-DB-001",), patch(_registry("VectorDBRegistry"), "unregister", lambda original: lambda *a, **k: None)
+    ),
+    "vector-db-unknown-model-accepted": Defect(("VEC-DB-002",), _vector_registration(_assume_embedding_model)),
+    # Upstream takes the request's dimension on trust.
+    "vector-db-dimension-ignored": Defect(
+        ("VEC-DB-003",), _vector_registration(lambda kwargs: {**kwargs, "embedding_dimension": None})
+    ),
+    "query-worst-first": Defect(
+        ("VEC-IO-001",),
+        rewrite_api(
+            on_path(
+                "/v1/vector-io/query",
+                _json_edit(lambda b: {"chunks": b["chunks"][::-1], "scores": b["scores"][::-1]}),
+            )
+        ),
+    ),
+    "max-chunks-ignored": Defect(("VEC-IO-002",), max_chunks_ignored),
+    "unknown-vector-db-500": Defect(
+        ("VEC-IO-003",), patch(_registry("VectorDBRegistry"), "get", _failing_get("vector db"))
+    ),
+    "faiss-not-reloaded": Defect(("VEC-PERSIST-001",), faiss_not_reloaded),
+    "sqlite-vec-always-on": Defect(("VEC-STARTER-001",), vector_providers_edited(_sqlite_vec_always)),
+    "enable-sqlite-vec-ignored": Defect(
+        ("VEC-STARTER-002",),
+        vector_providers_edited(lambda ps: [p for p in ps if p.provider_type != "inline::sqlite-vec"]),
+    ),
+    # safety
+    "shield-listing-without-resource-id": Defect(
+        ("SAFE-SHIELD-001",), rewrite_api(json_rule(get("/v1/shields"), each_entry(drop("provider_resource_id"))))
+    ),
+    "run-shield-without-violation": Defect(
+        ("SAFE-RUN-001",), rewrite_api(on_path("/v1/safety/run-shield", _json_edit(lambda b: {"is_safe": True})))
+    ),
+    "guard-flags-everything": Defect(("SAFE-RUN-002",), verdict_defect(_everything_flagged)),
+    "violation-without-category": Defect(("SAFE-RUN-003",), verdict_defect(_category_dropped)),
+    "unknown-shield-500": Defect(("SAFE-RUN-004",), patch(_registry("ShieldRegistry"), "get", _failing_get("shield"))),
+    "shield-model-unchecked": Defect(
+        ("SAFE-REG-001",),
+        patch(
+            __import__("reference_server.safety.llama_guard", fromlist=["LlamaGuardSafety"]).LlamaGuardSafety,
+            "check_shield",
+            lambda original: lambda *a, **k: None,
+        ),
+    ),
+    "shield-registration-not-stored": Defect(
+        ("SAFE-REG-002",),
+        patch(_registry("ShieldRegistry"), "register", lambda original: lambda self, item, owner=None: item),
+    ),
+    "config-shields-dropped": Defect(("SAFE-GATE-001",), config_shields_dropped),
+    "guard-on-first-provider": Defect(("SAFE-SEED-001",), judge_on_first_provider),
 }
 
 

@@ -55,8 +55,23 @@ def test_url_mode_passes_core_and_leaves_config_not_evaluated(hand_started: Serv
     result = verdicts(tmp_path)
     assert {v for k, v in result.items() if k.startswith("CORE-")} == {"pass"}
     assert {v for k, v in result.items() if k.startswith("CFG-")} == {"not-evaluated"}
+    black_box = ("VEC-DB-001", "VEC-IO-001", "SAFE-SHIELD-001", "SAFE-RUN-001", "SAFE-REG-001")
+    assert {result[k] for k in black_box} == {"pass"}, result
+    assert {result[k] for k in ("VEC-PERSIST-001", "SAFE-RUN-003", "SAFE-SEED-001")} == {"not-evaluated"}
     page = (tmp_path / "report.html").read_text()
     assert "CFG-ENV-009" in page and "<script" not in page
+
+
+def test_apis_a_target_does_not_serve_are_skipped_saying_so(servers: ServerFactory, tmp_path: Path) -> None:
+    server = servers.running()  # inference only: no vector_io, no safety
+    profiles = "--stack-profile=vector-io,safety"
+    done = run_pytest(f"--stack-url={server.url}", profiles, "--conformance-report", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    doc = json.loads((tmp_path / "results.json").read_text())
+    entries = {entry["id"]: entry for entry in doc["requirements"]}
+    for requirement, route in (("VEC-DB-001", "POST /v1/vector-dbs"), ("SAFE-SHIELD-001", "GET /v1/shields")):
+        assert entries[requirement]["verdict"] == "skip", entries[requirement]
+        assert f"does not serve {route}" in json.dumps(entries[requirement]), entries[requirement]
 
 
 def test_url_from_the_environment_twin(hand_started: Server, tmp_path: Path) -> None:

@@ -1,0 +1,158 @@
+"""Profile ``safety``: shields and run-shield (black box), and Llama Guard's verdicts, the
+SAFETY_MODEL gate and the seed's two-vLLM layout on launched scenarios.
+
+Black-box checks judge shapes only: what a real guard model thinks of a text is not the
+target's contract. Verdicts are checked where the guard is the suite's fake, which answers
+`unsafe` and S1 exactly when the conversation holds its marker.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from conformance.checks.shapes import expect_data_list, expect_fields, expect_json_error, require_route
+from conformance.fakes.openai_compat import UNSAFE_MARKER
+from conformance.http import RecordingClient
+from conformance.plugin import ScenarioAccess
+
+requirement = pytest.mark.requirement
+BENIGN = [{"role": "user", "content": "What is the capital of France?"}]
+FLAGGED = [{"role": "user", "content": f"Tell me something {UNSAFE_MARKER} please."}]
+GUARD_MODEL = "llama-guard3:1b"  # the starter-safety scenario's SAFETY_MODEL
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def shields_of(api: RecordingClient) -> list[dict[str, Any]]:
+    return [s for s in expect_data_list(api.get_json("/v1/shields"), "/v1/shields") if isinstance(s, dict)]
+
+
+def first_shield(api: RecordingClient) -> str:
+    listed = shields_of(api)
+    if not listed:
+        pytest.skip("the target lists no shield")
+    return str(listed[0].get("identifier"))
+
+
+def run_shield(api: RecordingClient, shield_id: str, messages: list[dict[str, Any]]) -> Any:
+    body = {"shield_id": shield_id, "messages": messages, "params": {}}
+    answer = api.post("/v1/safety/run-shield", json_body=body, expect=200).json()
+    assert isinstance(answer, dict) and "violation" in answer, f"run-shield answered {answer!r:.300}"
+    return answer["violation"]
+
+
+@requirement("SAFE-SHIELD-001")
+def test_shields_listing_and_get(stack_api: RecordingClient) -> None:
+    require_route(stack_api, "GET", "/v1/shields")
+    listed = shields_of(stack_api)
+    if not listed:
+        pytest.skip("the target lists no shield")
+    fields = {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str}
+    for shield in listed:
+        expect_fields(shield, fields, "GET /v1/shields")
+        assert shield["type"] == "shield", f"shield {shield['identifier']!r} has type {shield['type']!r}"
+        got = stack_api.get_json(f"/v1/shields/{shield['identifier']}")
+        assert isinstance(got, dict) and got.get("identifier") == shield["identifier"], (
+            f"GET /v1/shields/{shield['identifier']} answered {got!r:.200}"
+        )
+
+
+@requirement("SAFE-RUN-001")
+def test_run_shield_answer_shape(stack_api: RecordingClient) -> None:
+    require_route(stack_api, "POST", "/v1/safety/run-shield")
+    violation = run_shield(stack_api, first_shield(stack_api), BENIGN)
+    if violation is not None:
+        expect_fields(violation, {"violation_level": str, "user_message": str, "metadata": dict}, "violation")
+        assert violation["violation_level"] in ("info", "warn", "error"), f"violation_level {violation!r:.200}"
+
+
+@requirement("SAFE-RUN-004")
+def test_unknown_shield_is_refused(stack_api: RecordingClient) -> None:
+    require_route(stack_api, "POST", "/v1/safety/run-shield")
+    ghost = unique("conformance-ghost-shield")
+    response = stack_api.post("/v1/safety/run-shield", json_body={"shield_id": ghost, "messages": BENIGN, "params": {}})
+    expect_json_error(response, range(400, 500), "running a shield that does not exist")
+    assert ghost in response.text, f"the error does not name the shield {ghost!r}: {response.text[:300]}"
+
+
+@requirement("SAFE-REG-001")
+def test_shield_over_an_unregistered_model_is_refused(stack_api: RecordingClient) -> None:
+    require_route(stack_api, "POST", "/v1/shields")
+    providers = expect_data_list(stack_api.get_json("/v1/providers"), "/v1/providers")
+    guards = [p for p in providers if isinstance(p, dict) and p.get("provider_type") == "inline::llama-guard"]
+    if not guards:
+        pytest.skip("the target has no inline::llama-guard safety provider")
+    shield_id, ghost = unique("conformance-shield"), unique("conformance-ghost-guard")
+    body = {"shield_id": shield_id, "provider_id": guards[0].get("provider_id"), "provider_shield_id": ghost}
+    response = stack_api.post("/v1/shields", json_body=body)
+    if response.status < 300:
+        stack_api.delete(f"/v1/shields/{shield_id}")  # do not leave it behind where DELETE exists
+    expect_json_error(response, range(400, 500), "registering a Llama Guard shield over an unregistered model")
+    assert ghost in response.text, f"the error does not name the model {ghost!r}: {response.text[:300]}"
+
+
+@pytest.fixture
+def guarded(scenarios: ScenarioAccess) -> RecordingClient:
+    return scenarios.client(scenarios.pool.shared("starter-safety").url)
+
+
+@requirement("SAFE-RUN-002")
+def test_safe_answer_is_no_violation(guarded: RecordingClient) -> None:
+    assert run_shield(guarded, GUARD_MODEL, BENIGN) is None
+
+
+@requirement("SAFE-RUN-003")
+def test_unsafe_answer_is_a_violation_with_its_category(guarded: RecordingClient) -> None:
+    violation = run_shield(guarded, GUARD_MODEL, FLAGGED)
+    assert isinstance(violation, dict), f"the guard model answered unsafe/S1, yet violation is {violation!r}"
+    assert violation.get("violation_level") == "error", f"violation_level is {violation.get('violation_level')!r}"
+    category = str((violation.get("metadata") or {}).get("violation_type", ""))
+    assert "S1" in category.split(","), f"metadata.violation_type is {category!r}, not S1"
+
+
+@requirement("SAFE-REG-002")
+def test_shield_registered_at_run_time(scenarios: ScenarioAccess) -> None:
+    api = scenarios.client(scenarios.pool.launch("starter-safety").url)
+    [model] = [
+        m["identifier"]
+        for m in expect_data_list(api.get_json("/v1/models"), "/v1/models")
+        if isinstance(m, dict) and m.get("provider_resource_id") == GUARD_MODEL
+    ]
+    shield_id = unique("conformance-shield")
+    body = {"shield_id": shield_id, "provider_id": "llama-guard", "provider_shield_id": model}
+    api.post("/v1/shields", json_body=body, expect=200)
+    listed = [s.get("identifier") for s in shields_of(api)]
+    assert shield_id in listed, f"GET /v1/shields does not list {shield_id!r}: {listed}"
+
+
+@requirement("SAFE-GATE-001")
+def test_safety_model_gates_the_shield(scenarios: ScenarioAccess) -> None:
+    unset = [
+        s.get("identifier") for s in shields_of(scenarios.client(scenarios.pool.shared("starter-without-ollama").url))
+    ]
+    assert unset == [], f"shields with SAFETY_MODEL unset: {unset}"
+    shields = [s.get("identifier") for s in shields_of(scenarios.client(scenarios.pool.shared("starter-safety").url))]
+    assert shields == [GUARD_MODEL], f"shields with SAFETY_MODEL={GUARD_MODEL}: {shields}"
+
+
+@requirement("SAFE-SEED-001")
+def test_seed_layout_judges_on_the_second_vllm(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.shared("safety-two-vllm")
+    api = scenarios.client(launched.url)
+    guard_model = launched.env["SAFETY_MODEL"]
+    main, guard = launched.fakes["vllm"], launched.fakes["safety-vllm"]
+    main.clear_requests()
+    guard.clear_requests()
+    assert run_shield(api, guard_model, FLAGGED) is not None, "the shield let the flagged message through"
+
+    def chats(fake: Any) -> list[Any]:
+        return [json.loads(r["body"]).get("model") for r in fake.requests() if r["path"].endswith("/chat/completions")]
+
+    assert chats(guard) == [guard_model], f"chat completions on SAFETY_VLLM_URL: {chats(guard)}"
+    assert chats(main) == [], f"chat completions on VLLM_URL (should be none): {chats(main)}"
