@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.api.resources import add_read_routes
 from reference_server.errors import Conflict
 from reference_server.resources.models import build_model
 
@@ -26,27 +27,13 @@ class RegisterModelRequest(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
-@router.get("/v1/models")
-async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse({"data": stack_of(request).models.listing(principal_of(request))})
-
-
-@router.get("/v1/models/{model_id:path}")
-async def get_model(model_id: str, request: Request) -> JSONResponse:
-    return JSONResponse(stack_of(request).models.get(model_id, principal_of(request)).model_dump())
+add_read_routes(router, "/v1/models", lambda stack: stack.models)
 
 
 @router.post("/v1/models")
 async def register_model(body: RegisterModelRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
-    requested = build_model(
-        model_id=body.model_id,
-        provider_id=body.provider_id,
-        provider_model_id=body.provider_model_id,
-        model_type=body.model_type,
-        metadata=body.metadata,
-        inference_providers=stack.provider_ids("inference"),
-    )
+    requested = build_model(**body.model_dump(), inference_providers=stack.provider_ids("inference"))
     # The backend must serve the model (Ollama may resolve a bare name to ``name:latest``).
     resolved = await stack.inference(requested.provider_id).check_model(requested.provider_resource_id)
     model = requested.model_copy(update={"provider_resource_id": resolved})

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.api.resources import add_read_routes
 from reference_server.resources.shields import build_shield
 
 shields = APIRouter(tags=["shields"])
@@ -39,27 +40,14 @@ class RunShieldRequest(BaseModel):
     params: dict[str, Any] | None = None
 
 
-@shields.get("/v1/shields")
-async def list_shields(request: Request) -> JSONResponse:
-    return JSONResponse({"data": stack_of(request).shields.listing(principal_of(request))})
-
-
-@shields.get("/v1/shields/{shield_id:path}")
-async def get_shield(shield_id: str, request: Request) -> JSONResponse:
-    return JSONResponse(stack_of(request).shields.get(shield_id, principal_of(request)).model_dump())
+add_read_routes(shields, "/v1/shields", lambda stack: stack.shields)
 
 
 @shields.post("/v1/shields")
 async def register_shield(body: RegisterShieldRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     viewer = principal_of(request)
-    shield = build_shield(
-        shield_id=body.shield_id,
-        provider_id=body.provider_id,
-        provider_shield_id=body.provider_shield_id,
-        params=body.params,
-        safety_providers=stack.provider_ids("safety"),
-    )
+    shield = build_shield(**body.model_dump(), safety_providers=stack.provider_ids("safety"))
     if stack.safety_provider_type(shield.provider_id) == "inline::llama-guard":
         stack.safety(shield.provider_id).check_shield(shield, lambda model_id: stack.models.find(model_id, viewer))
     return JSONResponse(stack.shields.register(shield, viewer).model_dump())

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.api.resources import add_read_routes
 from reference_server.content import content_text
 from reference_server.errors import BadGateway, InvalidRequest
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
@@ -66,14 +67,7 @@ class QueryRequest(BaseModel):
     params: QueryParams | None = None
 
 
-@vector_dbs.get("/v1/vector-dbs")
-async def list_vector_dbs(request: Request) -> JSONResponse:
-    return JSONResponse({"data": stack_of(request).vector_dbs.listing(principal_of(request))})
-
-
-@vector_dbs.get("/v1/vector-dbs/{vector_db_id:path}")
-async def get_vector_db(vector_db_id: str, request: Request) -> JSONResponse:
-    return JSONResponse(stack_of(request).vector_dbs.get(vector_db_id, principal_of(request)).model_dump())
+add_read_routes(vector_dbs, "/v1/vector-dbs", lambda stack: stack.vector_dbs)
 
 
 @vector_dbs.post("/v1/vector-dbs")
@@ -81,11 +75,7 @@ async def register_vector_db(body: RegisterVectorDBRequest, request: Request) ->
     stack = stack_of(request)
     viewer = principal_of(request)
     db = build_vector_db(
-        vector_db_id=body.vector_db_id,
-        embedding_model=body.embedding_model,
-        embedding_dimension=body.embedding_dimension,
-        provider_id=body.provider_id,
-        provider_vector_db_id=body.provider_vector_db_id,
+        **body.model_dump(),
         vector_io_providers=stack.provider_ids("vector_io"),
         find_model=lambda model_id: stack.models.find(model_id, viewer),
     )

@@ -6,10 +6,10 @@ Every failure on the way is a `ConfigError` with a config path, so the caller pr
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -17,15 +17,16 @@ from pydantic import BaseModel, ValidationError
 from reference_server.auth.config import AUTH_CONFIGS
 from reference_server.config.errors import ConfigError, join_path
 from reference_server.config.gating import resolve
-from reference_server.config.schema import IGNORED_TOP_LEVEL, RunConfig
+from reference_server.config.schema import IGNORED_TOP_LEVEL, ModelInput, RunConfig, ShieldInput, VectorDBInput
 from reference_server.errors import StackError
 from reference_server.providers.catalog import PROVIDER_SPECS, known_types
-from reference_server.resources.models import Model, build_model
+from reference_server.resources.models import Model, Resource, build_model
 from reference_server.resources.shields import Shield, build_shield
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
 from reference_server.safety.llama_guard import require_guard_model
 
 log = logging.getLogger("reference_server.config")
+R = TypeVar("R", bound=Resource)
 
 
 @dataclass
@@ -114,32 +115,61 @@ def _check_providers(run: RunConfig) -> list[ProviderInstanceConfig]:
     return instances
 
 
-def _check_models(run: RunConfig, providers: list[ProviderInstanceConfig]) -> list[Model]:
-    inference = [p.provider_id for p in providers if p.api == "inference"]
-    models: list[Model] = []
+def _build_section(section: str, entries: list[Any], build: Callable[[Any], R], id_field: str) -> list[R]:
+    """Build each entry of a resource section; one entry repeated identically is kept once, a
+    conflicting repeat is a config error naming both places."""
+    built: list[R] = []
     seen: dict[str, int] = {}
-    for index, entry in enumerate(run.models):
-        path = join_path("models", index)
+    for index, entry in enumerate(entries):
+        path = join_path(section, index)
         try:
-            model = build_model(
-                model_id=entry.model_id,
-                provider_id=entry.provider_id,
-                provider_model_id=entry.provider_model_id,
-                model_type=entry.model_type,
-                metadata=entry.metadata,
-                inference_providers=inference,
-            )
+            item = build(entry)
         except StackError as exc:
             raise ConfigError(path, exc.message) from None
-        if model.identifier in seen and models[seen[model.identifier]] != model:
-            raise ConfigError(
-                join_path(path, "model_id"),
-                f"model {model.identifier!r} is already defined differently at models[{seen[model.identifier]}]",
-            )
-        if model.identifier not in seen:
-            seen[model.identifier] = len(models)
-            models.append(model)
-    return models
+        identifier = item.identifier
+        if identifier in seen:
+            if built[seen[identifier]] != item:
+                raise ConfigError(
+                    join_path(path, id_field),
+                    f"{identifier!r} is already defined differently at {join_path(section, seen[identifier])}",
+                )
+            continue
+        seen[identifier] = len(built)
+        built.append(item)
+    return built
+
+
+def _check_models(run: RunConfig, providers: list[ProviderInstanceConfig]) -> list[Model]:
+    inference = [p.provider_id for p in providers if p.api == "inference"]
+
+    def build(entry: ModelInput) -> Model:
+        return build_model(**entry.model_dump(), inference_providers=inference)
+
+    return _build_section("models", run.models, build, "model_id")
+
+
+def _check_shields(run: RunConfig, providers: list[ProviderInstanceConfig], models: list[Model]) -> list[Shield]:
+    """Config shields may only run on config models: start-up must not depend on earlier runs."""
+    safety = {p.provider_id: p.provider_type for p in providers if p.api == "safety"}
+    by_id = {m.identifier: m for m in models}
+
+    def build(entry: ShieldInput) -> Shield:
+        shield = build_shield(**entry.model_dump(), safety_providers=list(safety))
+        if safety[shield.provider_id] == "inline::llama-guard":
+            require_guard_model(shield, by_id.get)
+        return shield
+
+    return _build_section("shields", run.shields, build, "shield_id")
+
+
+def _check_vector_dbs(run: RunConfig, providers: list[ProviderInstanceConfig], models: list[Model]) -> list[VectorDB]:
+    vector_io = [p.provider_id for p in providers if p.api == "vector_io"]
+    by_id = {m.identifier: m for m in models}
+
+    def build(entry: VectorDBInput) -> VectorDB:
+        return build_vector_db(**entry.model_dump(), vector_io_providers=vector_io, find_model=by_id.get)
+
+    return _build_section("vector_dbs", run.vector_dbs, build, "vector_db_id")
 
 
 def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>") -> StackConfig:
@@ -170,67 +200,6 @@ def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>"
         auth=auth,
         warnings=warnings,
     )
-
-
-def _unique(items: list[Any], identifier: str, path: str, what: str, seen: dict[str, int]) -> bool:
-    """Whether to keep an entry: a repeat of an identical one is dropped, a conflicting one is an error."""
-    if identifier in seen:
-        if items[seen[identifier]] != items[-1]:
-            raise ConfigError(path, f"{what} {identifier!r} is already defined differently at index {seen[identifier]}")
-        return False
-    seen[identifier] = len(items) - 1
-    return True
-
-
-def _check_shields(run: RunConfig, providers: list[ProviderInstanceConfig], models: list[Model]) -> list[Shield]:
-    """Config shields may only run on config models: start-up must not depend on earlier runs."""
-    safety = {p.provider_id: p.provider_type for p in providers if p.api == "safety"}
-    by_id = {m.identifier: m for m in models}
-    shields: list[Shield] = []
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(run.shields):
-        path = join_path("shields", index)
-        try:
-            shield = build_shield(
-                shield_id=entry.shield_id,
-                provider_id=entry.provider_id,
-                provider_shield_id=entry.provider_shield_id,
-                params=entry.params,
-                safety_providers=list(safety),
-            )
-            if safety[shield.provider_id] == "inline::llama-guard":
-                require_guard_model(shield, by_id.get)
-        except StackError as exc:
-            raise ConfigError(path, exc.message) from None
-        shields.append(shield)
-        if not _unique(shields, shield.identifier, join_path(path, "shield_id"), "shield", seen):
-            shields.pop()
-    return shields
-
-
-def _check_vector_dbs(run: RunConfig, providers: list[ProviderInstanceConfig], models: list[Model]) -> list[VectorDB]:
-    vector_io = [p.provider_id for p in providers if p.api == "vector_io"]
-    by_id = {m.identifier: m for m in models}
-    dbs: list[VectorDB] = []
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(run.vector_dbs):
-        path = join_path("vector_dbs", index)
-        try:
-            db = build_vector_db(
-                vector_db_id=entry.vector_db_id,
-                embedding_model=entry.embedding_model,
-                embedding_dimension=entry.embedding_dimension,
-                provider_id=entry.provider_id,
-                provider_vector_db_id=entry.provider_vector_db_id,
-                vector_io_providers=vector_io,
-                find_model=by_id.get,
-            )
-        except StackError as exc:
-            raise ConfigError(path, exc.message) from None
-        dbs.append(db)
-        if not _unique(dbs, db.identifier, join_path(path, "vector_db_id"), "vector db", seen):
-            dbs.pop()
-    return dbs
 
 
 def _check_auth(run: RunConfig) -> tuple[str, BaseModel] | None:

@@ -15,14 +15,19 @@ from reference_server.errors import InvalidRequest
 ModelType = Literal["llm", "embedding"]
 
 
-class Model(BaseModel):
-    """The wire shape of a model in the seed's era (0.2.x)."""
+class Resource(BaseModel):
+    """What every registered resource has: our id, the provider's id for it, and the provider."""
 
     model_config = ConfigDict(extra="forbid")
 
     identifier: str
     provider_resource_id: str
     provider_id: str
+
+
+class Model(Resource):
+    """The wire shape of a model in the seed's era (0.2.x)."""
+
     type: Literal["model"] = "model"
     metadata: dict[str, Any] = Field(default_factory=dict)
     model_type: ModelType = "llm"

@@ -12,17 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
-
 from reference_server.auth.principal import Principal
 from reference_server.errors import Conflict, NotFound, Unavailable
 from reference_server.resources.access import can_see
-from reference_server.resources.models import Model
+from reference_server.resources.models import Model, Resource
 from reference_server.resources.shields import Shield
 from reference_server.resources.vector_dbs import VectorDB
 from reference_server.store.kvstore import SqliteKVStore
 
-R = TypeVar("R", bound=BaseModel)
+R = TypeVar("R", bound=Resource)
 
 
 class ResourceRegistry(Generic[R]):
@@ -31,7 +29,7 @@ class ResourceRegistry(Generic[R]):
     label = "Resource"
     field = "resource"  # the record's key for the resource itself: ``{field: ..., "owner": ...}``
     prefix = "registry:resource:"
-    schema: type[BaseModel] = BaseModel
+    schema: type[Resource] = Resource
 
     def __init__(self, store: SqliteKVStore) -> None:
         self._store = store
@@ -50,7 +48,7 @@ class ResourceRegistry(Generic[R]):
 
     @staticmethod
     def _id(item: R) -> str:
-        return str(item.identifier)  # type: ignore[attr-defined]
+        return item.identifier
 
     def _record(self, item: R, owner: dict[str, Any] | None) -> str:
         return json.dumps({self.field: item.model_dump(), "owner": owner}, sort_keys=True)

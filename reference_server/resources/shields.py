@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from reference_server.resources.models import pick_provider
+from reference_server.resources.models import Resource, pick_provider
 
 
-class Shield(BaseModel):
+class Shield(Resource):
     """The wire shape of a shield in the seed's era (0.2.x)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    identifier: str
-    provider_resource_id: str
-    provider_id: str
     type: Literal["shield"] = "shield"
     params: dict[str, Any] | None = None
 

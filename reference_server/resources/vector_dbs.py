@@ -11,20 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from reference_server.errors import InvalidRequest
-from reference_server.resources.models import Model, pick_provider
+from reference_server.resources.models import Model, Resource, pick_provider
 
 
-class VectorDB(BaseModel):
+class VectorDB(Resource):
     """The wire shape of a vector db in the seed's era (0.2.x)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    identifier: str
-    provider_resource_id: str
-    provider_id: str
     type: Literal["vector_db"] = "vector_db"
     embedding_model: str
     embedding_dimension: int
