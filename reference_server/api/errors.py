@@ -30,7 +30,8 @@ def _describe(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "json_invalid":
         position = location[0] if location else "?"
-        return f"request body is not valid JSON (at character {position})"
+        reason = str((error.get("ctx") or {}).get("error") or "")
+        return f"request body is not valid JSON (at character {position})" + (f": {reason}" if reason else "")
     if not location and kind in ("model_attributes_type", "dict_type"):
         return "request body must be a JSON object (Content-Type: application/json)"
     field = ".".join(location) or "body"

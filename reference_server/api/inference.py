@@ -16,16 +16,17 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.api.strict_routes import strict_router
 from reference_server.content import content_text
 from reference_server.errors import InvalidRequest, StackError
 from reference_server.resources.models import Model
 
-router = APIRouter(tags=["inference"])
+router = strict_router("inference")
 
 
 class Message(BaseModel):

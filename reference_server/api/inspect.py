@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from reference_server import IMPLEMENTATION, __version__
 from reference_server.api.deps import stack_of
+from reference_server.api.strict_routes import strict_router
 
-router = APIRouter(tags=["inspect"])
+router = strict_router("inspect")
 
 # Which API's providers serve the routes of each router tag.
 ROUTE_API = {

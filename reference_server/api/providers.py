@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from reference_server.api.deps import stack_of
+from reference_server.api.strict_routes import strict_router
 from reference_server.errors import NotFound
 
-router = APIRouter(tags=["providers"])
+router = strict_router("providers")
 
 
 @router.get("/v1/providers")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.resources import add_read_routes
+from reference_server.api.strict_routes import strict_router
 from reference_server.resources.shields import build_shield
 
-shields = APIRouter(tags=["shields"])
-safety = APIRouter(tags=["safety"])
+shields = strict_router("shields")
+safety = strict_router("safety")
 
 
 class RegisterShieldRequest(BaseModel):

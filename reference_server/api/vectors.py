@@ -7,21 +7,23 @@ is stored.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.resources import add_read_routes
+from reference_server.api.strict_routes import strict_router
 from reference_server.content import content_text
 from reference_server.errors import BadGateway, InvalidRequest
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
 from reference_server.stack import Stack
 
-vector_dbs = APIRouter(tags=["vector_dbs"])
-vector_io = APIRouter(tags=["vector_io"])
+vector_dbs = strict_router("vector_dbs")
+vector_io = strict_router("vector_io")
 
 MAX_CHUNKS_PER_QUERY = 1000
 
@@ -97,21 +99,25 @@ async def unregister_vector_db(vector_db_id: str, request: Request) -> JSONRespo
     return JSONResponse(None)
 
 
-def _check_dimension(vector: list[float], db: VectorDB, what: str) -> None:
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _vector_problem(vector: list[float], db: VectorDB) -> str | None:
+    """Why a vector cannot go into the db's index: a wrong size, or a value float32 cannot hold
+    (it would turn into inf or NaN in the index and spoil every query)."""
     if len(vector) != db.embedding_dimension:
-        raise InvalidRequest(
-            f"{what} has {len(vector)} dimensions; vector db {db.identifier!r} takes {db.embedding_dimension}"
-        )
+        return f"has {len(vector)} dimensions; vector db {db.identifier!r} takes {db.embedding_dimension}"
+    if not all(math.isfinite(x) and abs(x) <= FLOAT32_MAX for x in vector):
+        return "holds a value that is not a finite float32 number"
+    return None
 
 
 async def _embed(stack: Stack, db: VectorDB, texts: list[str]) -> list[list[float]]:
     model = stack.models.get(db.embedding_model)
     vectors = await stack.embed(model, texts)
-    if any(len(v) != db.embedding_dimension for v in vectors):
-        raise BadGateway(
-            f"embedding model {db.embedding_model!r} returned vectors of another dimension than "
-            f"vector db {db.identifier!r} takes ({db.embedding_dimension})"
-        )
+    for vector in vectors:
+        if problem := _vector_problem(vector, db):
+            raise BadGateway(f"an embedding from model {db.embedding_model!r} {problem}")
     return vectors
 
 
@@ -123,7 +129,8 @@ async def insert(body: InsertRequest, request: Request) -> JSONResponse:
     missing: list[int] = []
     for position, chunk in enumerate(body.chunks):
         if chunk.embedding is not None:
-            _check_dimension(chunk.embedding, db, f"chunks[{position}].embedding")
+            if problem := _vector_problem(chunk.embedding, db):
+                raise InvalidRequest(f"chunks[{position}].embedding {problem}")
         elif not content_text(chunk.content).strip():
             raise InvalidRequest(f"chunks[{position}] has no text to embed and no embedding")
         else:

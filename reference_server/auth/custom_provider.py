@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from reference_server import strict_json
 from reference_server.auth.config import CustomAuthConfig
 from reference_server.auth.errors import AuthFailure, AuthUnavailable
 from reference_server.auth.principal import Principal
@@ -52,7 +53,7 @@ class CustomAuthProvider:
         if answer.status_code != 200:
             raise AuthFailure(f"Authentication failed: the validator answered {answer.status_code}")
         try:
-            body = answer.json()
+            body = strict_json.loads(answer.content)
         except ValueError:
             raise AuthFailure("Invalid authentication response format") from None
         if not isinstance(body, dict):

@@ -7,13 +7,13 @@ the request itself -> 400. Nothing a backend does can turn into a 500 or a hang.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
+from reference_server import strict_json
 from reference_server.errors import BadGateway, GatewayTimeout, InvalidRequest, StackError, Unavailable
 from reference_server.providers.base import ProviderHandle
 
@@ -74,7 +74,7 @@ class RemoteInferenceProvider(ProviderHandle):
             raise self._transport_error(exc) from None
         self._check_answer(answer)
         try:
-            return answer.json()
+            return strict_json.loads(answer.content)
         except ValueError:
             raise BadGateway(f"{self.describe()} answered with a body that is not JSON") from None
 
@@ -147,7 +147,7 @@ class RemoteInferenceProvider(ProviderHandle):
 
 def _error_text(answer: httpx.Response) -> str:
     try:
-        body = answer.json()
+        body = strict_json.loads(answer.content)
     except ValueError:
         return answer.text[:200] or answer.reason_phrase
     if isinstance(body, dict):
@@ -167,7 +167,7 @@ async def _sse_events(answer: httpx.Response, provider: RemoteInferenceProvider)
             if payload == "[DONE]":
                 break
             try:
-                event = json.loads(payload)
+                event = strict_json.loads(payload)
             except ValueError:
                 raise BadGateway(f"{provider.describe()} streamed an event that is not JSON") from None
             if isinstance(event, dict):

@@ -85,6 +85,12 @@ def test_a_chunk_may_bring_its_own_embedding(server: Server) -> None:
         ("/v1/vector-io/insert", {"vector_db_id": "docs", "chunks": []}, 400, "chunks"),
         ("/v1/vector-io/insert", {"vector_db_id": "docs", "chunks": [{"content": " "}]}, 400, "chunks[0]"),
         ("/v1/vector-io/insert", {"vector_db_id": "docs", "chunks": [{"content": "a", "embedding": [1]}]}, 400, "384"),
+        (
+            "/v1/vector-io/insert",
+            {"vector_db_id": "docs", "chunks": [{"content": "a", "embedding": [1e39] + [0.0] * 383}]},
+            400,
+            "not a finite float32",
+        ),
         ("/v1/vector-io/query", {"vector_db_id": "ghost", "query": "a"}, 404, "'ghost'"),
         ("/v1/vector-io/query", {"vector_db_id": "docs", "query": ""}, 400, "query"),
         ("/v1/vector-io/query", {"vector_db_id": "docs", "query": "a", "params": {"max_chunks": 0}}, 400, "max_chunks"),

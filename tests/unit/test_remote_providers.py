@@ -62,6 +62,7 @@ async def test_ollama_model_check_with_latest_fallback() -> None:
         ({"side_effect": httpx.ReadTimeout("slow")}, GatewayTimeout, "did not answer in time"),
         ({"side_effect": httpx.RemoteProtocolError("reset")}, Unavailable, "unreachable"),
         ({"return_value": httpx.Response(200, text="not json")}, BadGateway, "not JSON"),
+        ({"return_value": httpx.Response(200, text='{"models": [NaN]}')}, BadGateway, "not JSON"),
         ({"return_value": httpx.Response(200, json={"unexpected": True})}, BadGateway, "unexpected shape"),
         ({"return_value": httpx.Response(500, json={"error": "boom"})}, BadGateway, "answered 500: boom"),
     ],
