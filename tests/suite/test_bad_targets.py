@@ -12,7 +12,7 @@ import pytest
 
 from conformance.fakes.handle import FakeProcess
 from tests.conftest import ServerFactory
-from tests.suite.test_plugin import run_pytest, verdicts
+from tests.suite.harness import run_pytest, verdicts
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ so a failure here is the defect's doing, not the harness's.
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,9 +16,7 @@ from typing import Any
 import pytest
 
 from conformance.catalog import load_catalog
-
-REPO = Path(__file__).resolve().parents[2]
-SERVE = REPO / "tests" / "defects" / "serve.py"
+from tests.suite.harness import CHECKS, SERVE, defect_launcher, results, run_pytest
 
 
 def _defects() -> dict[str, Any]:
@@ -36,35 +32,11 @@ DEFECTS = _defects()
 
 
 def run_suite(defect: str, requirements: tuple[str, ...], report: Path) -> tuple[int, dict[str, Any], str]:
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:xdist",
-        "--rootdir",
-        str(REPO),
-        "-c",
-        str(REPO / "pyproject.toml"),
-        str(REPO / "conformance" / "checks"),
-        "--stack-launcher",
-        f"{sys.executable} {SERVE} {defect} {{config}} --port {{port}}",
-        "--stack-generation",
-        "reference",
-        "--conformance-report",
-        str(report),
-    ]
-    if requirements:
-        argv += ["--stack-requirement", ",".join(requirements)]
-    done = subprocess.run(
-        argv, check=False, capture_output=True, text=True, timeout=300, cwd=REPO, stdin=subprocess.DEVNULL
+    selection = ["--stack-requirement", ",".join(requirements)] if requirements else []
+    done = run_pytest(
+        "-q", "-p", "no:xdist", CHECKS, *defect_launcher(defect), "--conformance-report", str(report), *selection
     )
-    results = json.loads((report / "results.json").read_text()) if (report / "results.json").exists() else {}
-    verdicts = {entry["id"]: entry for entry in results.get("requirements", [])}
-    return done.returncode, verdicts, done.stdout[-3000:] + done.stderr[-2000:]
+    return done.returncode, results(report), done.stdout[-3000:] + done.stderr[-2000:]
 
 
 def test_every_requirement_has_a_negative_control() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,29 +12,7 @@ import pytest
 
 from conformance.fakes.handle import FakeProcess
 from tests.conftest import Server, ServerFactory
-
-REPO = Path(__file__).resolve().parents[2]
-CHECKS = str(REPO / "conformance" / "checks")
-
-
-def run_pytest(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_"))}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def verdicts(report: Path) -> dict[str, str]:
-    doc = json.loads((report / "results.json").read_text())
-    return {entry["id"]: entry["verdict"] for entry in doc["requirements"]}
+from tests.suite.harness import CHECKS, REPO, defect_launcher, run_pytest, verdicts
 
 
 @pytest.fixture
@@ -143,12 +120,9 @@ def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: 
 
 
 def test_failure_carries_a_curl_line(tmp_path: Path) -> None:
-    serve = REPO / "tests" / "defects" / "serve.py"
     done = run_pytest(
         CHECKS,
-        "--stack-launcher",
-        f"{sys.executable} {serve} health-not-ok {{config}} --port {{port}}",
-        "--stack-generation=reference",
+        *defect_launcher("health-not-ok"),
         "--stack-requirement=CORE-HEALTH-001",
         "--conformance-report",
         str(tmp_path),
@@ -160,12 +134,9 @@ def test_failure_carries_a_curl_line(tmp_path: Path) -> None:
 
 
 def test_refused_credentials_are_inconclusive_and_fail_the_run(tmp_path: Path) -> None:
-    serve = REPO / "tests" / "defects" / "serve.py"
     done = run_pytest(
         CHECKS,
-        "--stack-launcher",
-        f"{sys.executable} {serve} auth-wall {{config}} --port {{port}}",
-        "--stack-generation=reference",
+        *defect_launcher("auth-wall"),
         "--stack-profile=core",
         "--conformance-report",
         str(tmp_path),

@@ -1,0 +1,53 @@
+"""Running the conformance suite as a user would: a pytest subprocess, and its results file.
+
+Shared by the plugin tests, the bad-target tests and the negative controls, so that all of them
+start the suite the same way (environment twins cleared, no cache, bounded in time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKS = str(REPO / "conformance" / "checks")
+SERVE = REPO / "tests" / "defects" / "serve.py"
+
+
+def run_pytest(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def defect_launcher(defect: str) -> list[str]:
+    """Options that make the suite launch the reference server with one defect (tests/defects)."""
+    return [
+        "--stack-launcher",
+        f"{sys.executable} {SERVE} {defect} {{config}} --port {{port}}",
+        "--stack-generation=reference",
+    ]
+
+
+def results(report: Path) -> dict[str, dict[str, Any]]:
+    """Requirement id -> its entry in results.json (empty when the run wrote none)."""
+    path = report / "results.json"
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    return {entry["id"]: entry for entry in doc.get("requirements", [])}
+
+
+def verdicts(report: Path) -> dict[str, str]:
+    return {rid: entry["verdict"] for rid, entry in results(report).items()}
