@@ -66,10 +66,14 @@ def test_shields_listing_and_get(stack_api: RecordingClient) -> None:
 @requirement("SAFE-RUN-001")
 def test_run_shield_answer_shape(stack_api: RecordingClient) -> None:
     require_route(stack_api, "POST", "/v1/safety/run-shield")
-    violation = run_shield(stack_api, first_shield(stack_api), BENIGN)
-    if violation is not None:
-        expect_fields(violation, {"violation_level": str, "user_message": str, "metadata": dict}, "violation")
-        assert violation["violation_level"] in ("info", "warn", "error"), f"violation_level {violation!r:.200}"
+    shield = first_shield(stack_api)
+    # The flagged text is unsafe only to the suite's fake guard; a real one may call it safe, and
+    # then only the null case is judged. Either way both answers must have the documented shape.
+    for messages in (BENIGN, FLAGGED):
+        violation = run_shield(stack_api, shield, messages)
+        if violation is not None:
+            expect_fields(violation, {"violation_level": str, "user_message": str, "metadata": dict}, "violation")
+            assert violation["violation_level"] in ("info", "warn", "error"), f"violation_level {violation!r:.200}"
 
 
 @requirement("SAFE-RUN-004")
