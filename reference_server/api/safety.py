@@ -12,6 +12,7 @@ from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.resources import add_read_routes
 from reference_server.api.strict_routes import strict_router
 from reference_server.resources.shields import build_shield
+from reference_server.safety import check_shield
 
 shields = strict_router("shields")
 safety = strict_router("safety")
@@ -49,8 +50,9 @@ async def register_shield(body: RegisterShieldRequest, request: Request) -> JSON
     stack = stack_of(request)
     viewer = principal_of(request)
     shield = build_shield(**body.model_dump(), safety_providers=stack.provider_ids("safety"))
-    if stack.safety_provider_type(shield.provider_id) == "inline::llama-guard":
-        stack.safety(shield.provider_id).check_shield(shield, lambda model_id: stack.models.find(model_id, viewer))
+    check_shield(
+        stack.safety_provider_type(shield.provider_id), shield, lambda model_id: stack.models.find(model_id, viewer)
+    )
     return JSONResponse(stack.shields.register(shield, viewer).model_dump())
 
 

@@ -23,7 +23,7 @@ from reference_server.providers.catalog import PROVIDER_SPECS, known_types
 from reference_server.resources.models import Model, Resource, build_model
 from reference_server.resources.shields import Shield, build_shield
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
-from reference_server.safety.llama_guard import require_guard_model
+from reference_server.safety import check_shield
 
 log = logging.getLogger("reference_server.config")
 R = TypeVar("R", bound=Resource)
@@ -155,8 +155,7 @@ def _check_shields(run: RunConfig, providers: list[ProviderInstanceConfig], mode
 
     def build(entry: ShieldInput) -> Shield:
         shield = build_shield(**entry.model_dump(), safety_providers=list(safety))
-        if safety[shield.provider_id] == "inline::llama-guard":
-            require_guard_model(shield, by_id.get)
+        check_shield(safety[shield.provider_id], shield, by_id.get)
         return shield
 
     return _build_section("shields", run.shields, build, "shield_id")

@@ -102,9 +102,6 @@ class LlamaGuardSafety(ProviderHandle):
     async def health(self) -> dict[str, Any]:
         return {"status": "OK"}
 
-    def check_shield(self, shield: Shield, find_model: Callable[[str], Model | None]) -> None:
-        require_guard_model(shield, find_model)
-
     async def run_shield(self, shield: Shield, messages: list[dict[str, Any]], judge: Judge) -> dict[str, Any] | None:
         assert isinstance(self.config, LlamaGuardConfig)
         excluded = set(self.config.excluded_categories)

@@ -725,6 +725,13 @@ def _category_dropped(verdict: Any) -> Any:
     return None if verdict is None else {**verdict, "metadata": {}}
 
 
+def shield_checks_skipped() -> None:
+    """Register any shield, whatever its model: upstream finds out on the first run-shield."""
+    from reference_server import safety
+
+    safety.SHIELD_CHECKS.clear()
+
+
 def config_shields_dropped() -> None:
     from reference_server.resources.registry import ShieldRegistry
 
@@ -994,16 +1001,23 @@ DEFECTS: dict[str, Defect] = {
     "run-shield-without-violation": Defect(
         ("SAFE-RUN-001",), rewrite_api(on_path("/v1/safety/run-shield", _json_edit(lambda b: {"is_safe": True})))
     ),
+    "violation-level-outside-the-enum": Defect(
+        ("SAFE-RUN-001",),
+        rewrite_api(
+            on_path(
+                "/v1/safety/run-shield",
+                _json_edit(
+                    lambda b: {"violation": {**b["violation"], "violation_level": "fatal"}} if b["violation"] else b
+                ),
+            )
+        ),
+    ),
     "guard-flags-everything": Defect(("SAFE-RUN-002",), verdict_defect(_everything_flagged)),
     "violation-without-category": Defect(("SAFE-RUN-003",), verdict_defect(_category_dropped)),
     "unknown-shield-500": Defect(("SAFE-RUN-004",), patch(_registry("ShieldRegistry"), "get", _failing_get("shield"))),
     "shield-model-unchecked": Defect(
         ("SAFE-REG-001",),
-        patch(
-            __import__("reference_server.safety.llama_guard", fromlist=["LlamaGuardSafety"]).LlamaGuardSafety,
-            "check_shield",
-            lambda original: lambda *a, **k: None,
-        ),
+        shield_checks_skipped,
     ),
     "shield-registration-not-stored": Defect(
         ("SAFE-REG-002",),
