@@ -27,6 +27,18 @@ def expect_data_list(body: Any, where: str) -> list[Any]:
     return list(body["data"])
 
 
+def expect_listing(
+    api: RecordingClient, path: str, fields: Mapping[str, type | tuple[type, ...]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """``GET path`` is ``{"data": [...]}`` of objects with these fields; each comes with its place."""
+    listed = []
+    for index, entry in enumerate(expect_data_list(api.get_json(path), path)):
+        where = f"{path} data[{index}]"
+        expect_fields(entry, fields, where)
+        listed.append((where, entry))
+    return listed
+
+
 def expect_json_error(response: Response, statuses: range | set[int], where: str) -> Any:
     if response.status not in statuses:
         require_authorised(response, statuses)

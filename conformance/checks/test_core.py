@@ -10,6 +10,7 @@ from conformance.checks.shapes import (
     expect_data_list,
     expect_fields,
     expect_json_error,
+    expect_listing,
     is_seed_error_shape,
     model_provider,
     pick_model,
@@ -40,12 +41,8 @@ def test_version_is_a_string(stack_api: RecordingClient) -> None:
 
 @requirement("CORE-PROVIDERS-001")
 def test_providers_listing_shape(stack_api: RecordingClient) -> None:
-    providers = expect_data_list(stack_api.get_json("/v1/providers"), "/v1/providers")
-    for index, provider in enumerate(providers):
-        where = f"/v1/providers data[{index}]"
-        expect_fields(
-            provider, {"api": str, "provider_id": str, "provider_type": str, "config": dict, "health": dict}, where
-        )
+    fields = {"api": str, "provider_id": str, "provider_type": str, "config": dict, "health": dict}
+    for where, provider in expect_listing(stack_api, "/v1/providers", fields):
         assert isinstance(provider["health"].get("status"), str), f"{where}: health has no status string"
 
 
@@ -63,9 +60,8 @@ def test_each_provider_can_be_inspected(stack_api: RecordingClient) -> None:
 
 @requirement("CORE-ROUTES-001")
 def test_routes_listing_shape(stack_api: RecordingClient) -> None:
-    routes = expect_data_list(stack_api.get_json("/v1/inspect/routes"), "/v1/inspect/routes")
-    for index, route in enumerate(routes):
-        expect_fields(route, {"route": str, "method": str, "provider_types": list}, f"routes data[{index}]")
+    listed = expect_listing(stack_api, "/v1/inspect/routes", {"route": str, "method": str, "provider_types": list})
+    routes = [route for _where, route in listed]
     assert any(r["route"] == "/v1/health" and r["method"].upper() == "GET" for r in routes), (
         "/v1/inspect/routes does not list GET /v1/health"
     )
@@ -73,14 +69,8 @@ def test_routes_listing_shape(stack_api: RecordingClient) -> None:
 
 @requirement("CORE-MODELS-001")
 def test_models_listing_shape(stack_api: RecordingClient) -> None:
-    models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
-    for index, model in enumerate(models):
-        where = f"/v1/models data[{index}]"
-        expect_fields(
-            model,
-            {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str, "model_type": str},
-            where,
-        )
+    fields = {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str, "model_type": str}
+    for where, model in expect_listing(stack_api, "/v1/models", fields):
         assert model["type"] == "model", f"{where}: type is {model['type']!r}, expected 'model'"
         assert model["model_type"] in ("llm", "embedding"), f"{where}: model_type is {model['model_type']!r}"
 

@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_fields, expect_json_error, require_route
+from conformance.checks.shapes import (
+    expect_data_list,
+    expect_fields,
+    expect_json_error,
+    expect_listing,
+    require_route,
+)
 from conformance.fakes.openai_compat import UNSAFE_MARKER
 from conformance.http import RecordingClient
 from conformance.plugin import ScenarioAccess
@@ -50,13 +56,12 @@ def run_shield(api: RecordingClient, shield_id: str, messages: list[dict[str, An
 @requirement("SAFE-SHIELD-001")
 def test_shields_listing_and_get(stack_api: RecordingClient) -> None:
     require_route(stack_api, "GET", "/v1/shields")
-    listed = shields_of(stack_api)
+    fields = {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str}
+    listed = expect_listing(stack_api, "/v1/shields", fields)
     if not listed:
         pytest.skip("the target lists no shield")
-    fields = {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str}
-    for shield in listed:
-        expect_fields(shield, fields, "GET /v1/shields")
-        assert shield["type"] == "shield", f"shield {shield['identifier']!r} has type {shield['type']!r}"
+    for where, shield in listed:
+        assert shield["type"] == "shield", f"{where}: type is {shield['type']!r}, expected 'shield'"
         got = stack_api.get_json(f"/v1/shields/{shield['identifier']}")
         assert isinstance(got, dict) and got.get("identifier") == shield["identifier"], (
             f"GET /v1/shields/{shield['identifier']} answered {got!r:.200}"

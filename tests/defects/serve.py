@@ -271,26 +271,20 @@ def _providers() -> Any:
     return ollama.OllamaProvider, vllm.VLLMProvider, remote.RemoteInferenceProvider
 
 
-def ollama_always_required() -> None:
-    ollama, _vllm, _remote = _providers()
-    original = ollama.start
+def ollama_required(required: bool) -> Callable[[], None]:
+    """Ignore the config's raise_on_connect_error: always fatal (0.2.15 on), or never."""
 
-    async def start(self: Any) -> None:
-        self.config = self.config.model_copy(update={"raise_on_connect_error": True})
-        await original(self)
+    def apply() -> None:
+        ollama, _vllm, _remote = _providers()
+        original = ollama.start
 
-    ollama.start = start
+        async def start(self: Any) -> None:
+            self.config = self.config.model_copy(update={"raise_on_connect_error": required})
+            await original(self)
 
+        ollama.start = start
 
-def ollama_never_required() -> None:
-    ollama, _vllm, _remote = _providers()
-    original = ollama.start
-
-    async def start(self: Any) -> None:
-        self.config = self.config.model_copy(update={"raise_on_connect_error": False})
-        await original(self)
-
-    ollama.start = start
+    return apply
 
 
 def unreachable_is_sticky() -> None:
@@ -874,7 +868,7 @@ DEFECTS: dict[str, Defect] = {
         ),
     ),
     # startup
-    "ollama-always-required": Defect(("START-OLLAMA-001",), ollama_always_required, breaks_startup=True),
+    "ollama-always-required": Defect(("START-OLLAMA-001",), ollama_required(True), breaks_startup=True),
     "phantom-ollama-model": Defect(
         ("START-OLLAMA-002",),
         rewrite_api(
@@ -897,7 +891,7 @@ DEFECTS: dict[str, Defect] = {
         ),
     ),
     "unreachable-is-500": Defect(("START-OLLAMA-003",), unreachable_is_500),
-    "raise-on-connect-ignored": Defect(("START-OLLAMA-004",), ollama_never_required),
+    "raise-on-connect-ignored": Defect(("START-OLLAMA-004",), ollama_required(False)),
     "unreachable-is-sticky": Defect(("START-OLLAMA-005",), unreachable_is_sticky),
     # registration
     "config-models-named-by-backend-id": Defect(("REG-ENV-001", "REG-ENV-002"), config_models_named_by_backend_id),
