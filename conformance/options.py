@@ -43,6 +43,12 @@ OPTIONS = [
         "aim registration and inference checks at the models of this provider",
     ),
     Option(
+        "--expected-failures",
+        ("LLAMA_STACK_EXPECTED_FAILURES",),
+        "YAML baseline of known failures ([{id, reason}]); listed failures do not fail the run, new ones and "
+        "listed items that now pass (stale) do",
+    ),
+    Option(
         "--stack-quota-budget",
         ("LLAMA_STACK_QUOTA_BUDGET",),
         "opt in to the disruptive quota checks against --stack-url: the daily request budget of the suite's "

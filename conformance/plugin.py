@@ -24,6 +24,7 @@ import pytest
 
 from conformance import __version__
 from conformance.catalog import Requirement, load_catalog
+from conformance.gate import BaselineError, Expected, GateResult, judge, load_baseline
 from conformance.generation import Generation, parse_override
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
 from conformance.launchers import Launcher, LaunchError, launcher_from_option
@@ -56,6 +57,7 @@ class Settings:
     launch_timeout: float
     fixtures: Path
     report_dir: Path | None
+    baseline: list[Expected] | None = None
     detected: Generation | None = None
     started: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
@@ -96,6 +98,11 @@ def _settings_from(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--stack-requirement: unknown ids {unknown}")
     report = resolve(config, "conformance_report")
     fixtures = Path(resolve(config, "stack_fixtures") or DEFAULT_FIXTURES)
+    baseline_path = resolve(config, "expected_failures")
+    try:
+        baseline = load_baseline(Path(baseline_path), set(catalog)) if baseline_path else None
+    except BaselineError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return Settings(
         url=url,
         tokens={"primary": resolve(config, "stack_token"), "alt": resolve(config, "stack_token_alt")},
@@ -110,6 +117,7 @@ def _settings_from(config: pytest.Config) -> Settings:
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
         report_dir=Path(report) if report else None,
+        baseline=baseline,
     )
 
 
@@ -239,28 +247,39 @@ class Reporter:
         self.settings = settings
         self.collector = collector
         self.written: list[Path] = []
+        self.gate: GateResult | None = None
+        # Failed tests that name no requirement: a baseline can never excuse them.
+        self.untracked_failures: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
+        tracked = any(name == "requirement" for name, _ in report.user_properties)
+        if report.failed and not tracked and report.nodeid not in self.untracked_failures:
+            self.untracked_failures.append(report.nodeid)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.collector.checks():
             return
-        inconclusive = [v.requirement.id for v in self.collector.verdicts() if v.verdict == INCONCLUSIVE]
+        verdicts = self.collector.verdicts()
+        judged = session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        if self.settings.baseline is not None and judged:
+            self.gate = judge(self.settings.baseline, verdicts, self.collector.checks(), self.untracked_failures)
+            session.exitstatus = pytest.ExitCode.OK if self.gate.passed else pytest.ExitCode.TESTS_FAILED
+        inconclusive = [v.requirement.id for v in verdicts if v.verdict == INCONCLUSIVE]
         if inconclusive and session.exitstatus == pytest.ExitCode.OK:
             # A run that could not have failed must not gate green in CI.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.settings.report_dir is None:
             return
-        doc = results_document(_meta(self.settings), self.collector.verdicts(), self.collector.catalog)
+        doc = results_document(_meta(self.settings), verdicts, self.collector.catalog, self.gate)
         self.written = write_reports(self.settings.report_dir, doc)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.collector.checks():
             return
         terminalreporter.section("llama-stack conformance: verdict per requirement")
-        for line in terminal_lines(self.collector.verdicts(), self.collector.catalog):
+        for line in terminal_lines(self.collector.verdicts(), self.collector.catalog, self.gate):
             terminalreporter.write_line(line)
         for path in self.written:
             terminalreporter.write_line(f"report: {path}")

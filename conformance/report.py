@@ -10,12 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalog import Requirement
+from conformance.gate import GateResult
 from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, SEVERITY, SKIP
 from conformance.results import RequirementVerdict
 
 
+CONFORMANT = "conformant"
+PARTIAL = "partially conformant"
+NOT_CONFORMANT = "not conformant"
+
+
 def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]) -> dict[str, str]:
-    """A profile is conformant only when every MUST in it passed (out-of-window ones aside).
+    """A profile is conformant only with zero fail and zero skip inside it: every requirement in
+    the generation's window passed, SHOULDs included. A failing MUST makes it not conformant;
+    anything between (a SHOULD failing, checks that could not run) is partial.
 
     A run that selected only some of a profile's requirements makes no claim about the profile:
     "conformant" must never stand for "the few we looked at passed".
@@ -31,15 +39,31 @@ def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Req
         musts = [v for v in members if v.requirement.level == "MUST"] or members
         if not members:
             claims[profile] = "out of window"
-        elif all(v.verdict == NOT_EVALUATED for v in musts):
+        elif all(v.verdict == PASS for v in members):
+            claims[profile] = CONFORMANT
+        elif any(v.verdict == FAIL for v in musts):
+            claims[profile] = NOT_CONFORMANT
+        elif not any(v.verdict == PASS for v in musts) and not any(v.verdict == FAIL for v in members):
             claims[profile] = "not evaluated"
-        elif all(v.verdict == PASS for v in musts):
-            claims[profile] = "conformant"
-        elif any(v.verdict == PASS for v in musts):
-            claims[profile] = "partially conformant"
         else:
-            claims[profile] = "not conformant"
+            claims[profile] = PARTIAL
     return claims
+
+
+def overall_claim(claims: Mapping[str, str]) -> str:
+    """One line for the whole run, over the profiles that have a claim of their own."""
+    judged = {p: c for p, c in claims.items() if c in (CONFORMANT, PARTIAL, NOT_CONFORMANT)}
+    good = [p for p, c in judged.items() if c == CONFORMANT]
+    others = [f"{p} ({c})" for p, c in judged.items() if c != CONFORMANT]
+    if not judged:
+        return "no claim: no profile was run whole and evaluated"
+    if not others:
+        return f"{CONFORMANT} for profiles {', '.join(good)}"
+    if not good and all(c == NOT_CONFORMANT for c in judged.values()):
+        return f"{NOT_CONFORMANT}: {', '.join(others)}"
+    if not good:
+        return f"{PARTIAL}: conformant for no profile; {', '.join(others)}"
+    return f"{PARTIAL}: conformant for profiles {', '.join(good)}; not for {', '.join(others)}"
 
 
 def counts(verdicts: list[RequirementVerdict]) -> dict[str, int]:
@@ -47,30 +71,48 @@ def counts(verdicts: list[RequirementVerdict]) -> dict[str, int]:
     return {verdict: tally.get(verdict, 0) for verdict in SEVERITY}
 
 
-def terminal_lines(verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]) -> list[str]:
+def _shown_verdict(verdict: RequirementVerdict, gate: GateResult | None) -> str:
+    if gate is not None and verdict.requirement.id in gate.expected_requirements:
+        return f"{verdict.verdict} (expected)"
+    return verdict.verdict
+
+
+def terminal_lines(
+    verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement], gate: GateResult | None = None
+) -> list[str]:
     width = max([len("requirement"), *(len(v.requirement.id) for v in verdicts)])
-    lines = [f"{'requirement'.ljust(width)}  level   verdict         checks  note"]
+    lines = [f"{'requirement'.ljust(width)}  level   verdict          checks  note"]
     for v in verdicts:
         note = v.reason if v.verdict in (FAIL, INCONCLUSIVE, NOT_EVALUATED, SKIP) else ""
         lines.append(
-            f"{v.requirement.id.ljust(width)}  {v.requirement.level.ljust(6)}  {v.verdict.ljust(14)}  "
+            f"{v.requirement.id.ljust(width)}  {v.requirement.level.ljust(6)}  {_shown_verdict(v, gate).ljust(15)}  "
             f"{len(v.checks):>6}  {note[:110]}"
         )
     tally = counts(verdicts)
     lines.append("")
     lines.append("verdicts: " + ", ".join(f"{n} {verdict}" for verdict, n in tally.items() if n))
-    for profile, claim in profile_claims(verdicts, catalog).items():
+    claims = profile_claims(verdicts, catalog)
+    for profile, claim in claims.items():
         lines.append(f"profile {profile}: {claim}")
+    lines.append(f"summary: {overall_claim(claims)}")
+    if gate is not None:
+        lines += gate.lines()
     return lines
 
 
 def results_document(
-    meta: dict[str, Any], verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]
+    meta: dict[str, Any],
+    verdicts: list[RequirementVerdict],
+    catalog: Mapping[str, Requirement],
+    gate: GateResult | None = None,
 ) -> dict[str, Any]:
+    claims = profile_claims(verdicts, catalog)
     return {
         **meta,
         "summary": counts(verdicts),
-        "profiles": profile_claims(verdicts, catalog),
+        "profiles": claims,
+        "claim": overall_claim(claims),
+        "baseline": gate.as_dict() if gate is not None else None,
         "requirements": [
             {
                 "id": v.requirement.id,
@@ -81,6 +123,7 @@ def results_document(
                 "source": v.requirement.source,
                 "text": v.requirement.text,
                 "verdict": v.verdict,
+                "expected_failure": gate is not None and v.requirement.id in gate.expected_requirements,
                 "reason": v.reason,
                 "checks": [
                     {
@@ -139,7 +182,8 @@ def html_document(doc: dict[str, Any]) -> str:
         f"<style>{_CSS}</style></head><body><h1>Llama Stack conformance report</h1>"
         f"<p>target: <code>{esc(str(target.get('url')))}</code> · generation: {esc(str(target.get('generation')))}"
         f" · launcher: {esc(str(target.get('launcher')))} · suite {esc(str(doc.get('suite_version')))}"
-        f" · {esc(str(doc.get('finished')))}</p><p>{esc(summary)}</p><ul>{profiles}</ul>"
+        f" · {esc(str(doc.get('finished')))}</p><p>{esc(summary)}</p><p><b>{esc(str(doc.get('claim')))}</b></p>"
+        f"<ul>{profiles}</ul>"
         "<table><tr><th>id</th><th>level</th><th>profile</th><th>verdict</th><th>requirement</th></tr>"
         f"{''.join(rows)}</table><h2>Findings</h2>{''.join(details) or '<p>None.</p>'}</body></html>"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -69,7 +70,13 @@ class CommandLauncher(Launcher):
     def command(self, config: Path) -> tuple[list[str], int | None]:
         port = free_port()
         text = self.template.replace("{config}", shlex.quote(str(config))).replace("{port}", str(port))
-        return shlex.split(text), port
+        # The server runs in its scenario's own folder, so relative paths the user wrote (the
+        # program, a script) are made absolute from where the suite was started.
+        argv = [
+            os.path.abspath(arg) if "/" in arg and not Path(arg).is_absolute() and Path(arg).exists() else arg
+            for arg in shlex.split(text)
+        ]
+        return argv, port
 
 
 def dialect_for(generation: Generation | None) -> str:

@@ -212,3 +212,10 @@ def test_access_checks_against_a_url_with_two_principals(servers: ServerFactory,
         assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass"}
     finally:
         issuer.stop()
+
+
+def test_relative_paths_in_a_launcher_command_are_the_users(tmp_path: Path) -> None:
+    """The server runs in its scenario's folder; a relative script path still means the user's file."""
+    launcher = f"{sys.executable} tests/defects/serve.py none {{config}} --port {{port}}"
+    done = run_pytest(CHECKS, "--stack-launcher", launcher, "--stack-generation=reference", "--stack-profile=core")
+    assert done.returncode == 0, done.stdout[-2000:]

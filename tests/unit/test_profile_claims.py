@@ -1,10 +1,10 @@
-"""What the summary may claim about a profile from the verdicts of one run."""
+"""What the summary may claim about a profile, and about the run, from the verdicts of one run."""
 
 from __future__ import annotations
 
 from conformance.catalog import Requirement
-from conformance.outcomes import FAIL, NOT_EVALUATED, OUT_OF_WINDOW, PASS
-from conformance.report import profile_claims
+from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, SKIP
+from conformance.report import overall_claim, profile_claims
 from conformance.results import RequirementVerdict
 
 CATALOG = {
@@ -19,21 +19,35 @@ def claim(**verdicts: str) -> str:
     return profile_claims(run, CATALOG)["p"]
 
 
-def test_every_must_passed_is_conformant_whatever_the_shoulds() -> None:
-    assert claim(P_001=PASS, P_002=PASS, P_003=FAIL) == "conformant"
+def test_conformant_only_with_zero_fail_and_zero_skip() -> None:
+    assert claim(P_001=PASS, P_002=PASS, P_003=PASS) == "conformant"
+    assert claim(P_001=PASS, P_002=PASS, P_003=FAIL) == "partially conformant"
+    assert claim(P_001=PASS, P_002=PASS, P_003=SKIP) == "partially conformant"
+    assert claim(P_001=PASS, P_002=NOT_EVALUATED, P_003=PASS) == "partially conformant"
+    assert claim(P_001=PASS, P_002=INCONCLUSIVE, P_003=PASS) == "partially conformant"
 
 
-def test_one_failed_must_makes_it_partial_and_all_failed_makes_it_not_conformant() -> None:
-    assert claim(P_001=PASS, P_002=FAIL, P_003=PASS) == "partially conformant"
+def test_a_failed_must_is_not_conformant() -> None:
+    assert claim(P_001=PASS, P_002=FAIL, P_003=PASS) == "not conformant"
     assert claim(P_001=FAIL, P_002=FAIL, P_003=PASS) == "not conformant"
 
 
 def test_musts_not_evaluated_and_out_of_window() -> None:
     assert claim(P_001=NOT_EVALUATED, P_002=NOT_EVALUATED, P_003=PASS) == "not evaluated"
     assert claim(P_001=OUT_OF_WINDOW, P_002=OUT_OF_WINDOW, P_003=OUT_OF_WINDOW) == "out of window"
-    assert claim(P_001=OUT_OF_WINDOW, P_002=PASS, P_003=FAIL) == "conformant"
+    assert claim(P_001=OUT_OF_WINDOW, P_002=PASS, P_003=PASS) == "conformant"
 
 
 def test_a_run_of_some_requirements_claims_nothing_about_the_profile() -> None:
     assert claim(P_003=PASS) == "no claim (1 of its 3 requirements run)"
     assert claim(P_001=PASS, P_002=PASS) == "no claim (2 of its 3 requirements run)"
+
+
+def test_the_run_as_a_whole() -> None:
+    assert overall_claim({"a": "conformant", "b": "conformant"}) == "conformant for profiles a, b"
+    assert overall_claim({"a": "conformant", "b": "not conformant", "c": "not evaluated"}) == (
+        "partially conformant: conformant for profiles a; not for b (not conformant)"
+    )
+    assert overall_claim({"a": "not conformant", "b": "not conformant"}).startswith("not conformant: ")
+    assert overall_claim({"a": "partially conformant"}).startswith("partially conformant: conformant for no profile")
+    assert overall_claim({"a": "no claim (1 of its 3 requirements run)"}).startswith("no claim")
