@@ -84,7 +84,12 @@ class StackClient:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout, verify=False)
+            # One connection per request, as the curl lines in reports reproduce it. A pooled
+            # connection would pin a later check's verdict on an earlier answer: 0.7.3 resets the
+            # connection that carried an error answer when it is reused, and a server closing an
+            # idle connection races the next request. Neither is what a requirement is about.
+            limits = httpx.Limits(max_keepalive_connections=0)
+            self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout, verify=False, limits=limits)
         return self._client
 
     def close(self) -> None:

@@ -58,6 +58,7 @@ class Settings:
     fixtures: Path
     report_dir: Path | None
     baseline: list[Expected] | None = None
+    launcher_unavailable: str | None = None
     detected: Generation | None = None
     started: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
@@ -82,11 +83,12 @@ def _settings_from(config: pytest.Config) -> Settings:
         override = parse_override(override_text) if override_text else None
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    fixtures = Path(resolve(config, "stack_fixtures") or DEFAULT_FIXTURES)
     launcher_text = resolve(config, "stack_launcher")
     launcher: Launcher | None = None
     if launcher_text or not url:
         try:
-            launcher = launcher_from_option(launcher_text, override)
+            launcher = launcher_from_option(launcher_text, override, fixtures)
         except LaunchError as exc:
             raise pytest.UsageError(str(exc)) from None
     profiles = comma_list(config, "stack_profile")
@@ -97,7 +99,6 @@ def _settings_from(config: pytest.Config) -> Settings:
     if unknown := [r for r in requirements if r not in catalog]:
         raise pytest.UsageError(f"--stack-requirement: unknown ids {unknown}")
     report = resolve(config, "conformance_report")
-    fixtures = Path(resolve(config, "stack_fixtures") or DEFAULT_FIXTURES)
     baseline_path = resolve(config, "expected_failures")
     try:
         baseline = load_baseline(Path(baseline_path), set(catalog)) if baseline_path else None
@@ -140,6 +141,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements a check verifies")
     settings = _settings_from(config)
     config.stash[SETTINGS] = settings
+    if settings.launcher is not None and not config.option.collectonly:
+        # Only the controller installs a release; xdist workers find what it built.
+        settings.launcher_unavailable = settings.launcher.prepare(install=not _is_worker(config))
+        if settings.launcher_unavailable:
+            settings.launcher_label = f"{settings.launcher.name} (unavailable: {settings.launcher_unavailable})"
     if not _is_worker(config):
         config.pluginmanager.register(Reporter(settings, ResultCollector(load_catalog())), "llama-stack-reporter")
     # ``pytest --stack-url=URL`` from any folder: with no paths given, run the installed checks.
@@ -298,6 +304,8 @@ def stack_pool(stack_settings: Settings) -> Iterator[ScenarioPool | None]:
     if stack_settings.launcher is None:
         yield None
         return
+    if stack_settings.launcher_unavailable:
+        not_evaluated(f"launcher unavailable: {stack_settings.launcher_unavailable}")
     pool = ScenarioPool(stack_settings.launcher, stack_settings.fixtures, stack_settings.launch_timeout)
     try:
         yield pool

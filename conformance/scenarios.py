@@ -38,13 +38,15 @@ class Scenario:
     # Dialect -> a config shared with other scenarios, relative to the fixtures folder.
     configs: dict[str, str] = field(default_factory=dict)
 
-    def config_for(self, dialect: str) -> Path:
-        path = self.folder / f"{dialect}.yaml"
-        if dialect in self.configs:
-            path = self.folder.parent.parent / self.configs[dialect]
-        if not path.exists():
-            not_evaluated(f"scenario {self.name!r} has no config for dialect {dialect!r} ({path})")
-        return path
+    def config_for(self, dialects: tuple[str, ...]) -> Path:
+        """The config of the first of ``dialects`` (a release's own, then older ones it reads)."""
+        for dialect in dialects:
+            path = self.folder / f"{dialect}.yaml"
+            if dialect in self.configs:
+                path = self.folder.parent.parent / self.configs[dialect]
+            if path.exists():
+                return path
+        not_evaluated(f"scenario {self.name!r} has no config for dialect {' or '.join(dialects)} (in {self.folder})")
 
 
 def load_scenario(fixtures: Path, name: str) -> Scenario:
@@ -106,7 +108,7 @@ class ScenarioPool:
     def launch(self, name: str, extra_env: dict[str, str] | None = None) -> Launched:
         """A fresh instance, with its own state folder; stopped at the end of the session."""
         scenario = load_scenario(self.fixtures, name)
-        config = scenario.config_for(self.launcher.dialect)
+        config = scenario.config_for(self.launcher.dialects)
         workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self._root))
         env = {key: os.environ[key] for key in INHERITED_ENV if key in os.environ}
         home = workdir / "home"
@@ -141,7 +143,7 @@ class ScenarioPool:
         if isinstance(launched.outcome, Running):
             launched.outcome.stop()
         launched.restarts += 1
-        config = launched.scenario.config_for(self.launcher.dialect)
+        config = launched.scenario.config_for(self.launcher.dialects)
         label = f"server-{launched.scenario.name}-restart-{launched.restarts}"
         launched.outcome = self.launcher.launch(config, launched.env, launched.workdir, label, self.timeout)
         return launched

@@ -29,13 +29,27 @@ class Launcher:
     name: str
     dialect: str
     generation: Generation | None
+    # Dialects read when a scenario has no config in ``dialect`` (OGX 1.x reads 0.7's).
+    fallback_dialects: tuple[str, ...] = ()
+
+    @property
+    def dialects(self) -> tuple[str, ...]:
+        return (self.dialect, *self.fallback_dialects)
 
     def command(self, config: Path) -> tuple[list[str], int | None]:
         raise NotImplementedError
 
+    def environment(self, env: dict[str, str]) -> dict[str, str]:
+        """The scenario's environment as this implementation needs it (a release adds its venv)."""
+        return env
+
+    def prepare(self, install: bool) -> str | None:
+        """Get ready to launch; return why this launcher cannot, or None. Only releases need this."""
+        return None
+
     def launch(self, config: Path, env: dict[str, str], workdir: Path, label: str, timeout: float) -> Running | Exited:
         argv, port = self.command(config)
-        process = ManagedProcess(argv, env, workdir, label)
+        process = ManagedProcess(argv, self.environment(env), workdir, label)
         if port is None:
             ready = process.wait_for_line(REFERENCE_READY, timeout)
         else:
@@ -91,7 +105,22 @@ def dialect_for(generation: Generation | None) -> str:
     return "0.7" if generation.version < (1, 0, 0) else "ogx-1"
 
 
-def launcher_from_option(value: str | None, generation: Generation | None) -> Launcher:
+def launcher_from_option(value: str | None, generation: Generation | None, fixtures: Path) -> Launcher:
+    """``reference``, the name of a release in ``fixtures/releases.yaml``, or a command template."""
+    from conformance.launchers.release import ReleaseLauncher, load_releases
+
     if value in (None, "", "reference"):
         return ReferenceLauncher()
+    assert value is not None
+    try:
+        releases = load_releases(fixtures / "releases.yaml")
+    except ValueError as exc:
+        raise LaunchError(str(exc)) from None
+    if value in releases:
+        return ReleaseLauncher(releases[value], generation)
+    if "{" not in value and " " not in value:
+        raise LaunchError(
+            f"--stack-launcher {value!r}: not 'reference', not a release ({', '.join(releases) or 'none found'}), "
+            "and not a command template with {config} and {port}"
+        )
     return CommandLauncher(value, generation, dialect_for(generation))

@@ -1,0 +1,210 @@
+"""Launchers for real releases: install one from PyPI into a cached virtual environment, then run it.
+
+Which releases exist, how to install them and how to start them is data
+(``fixtures/releases.yaml``); this module only knows how to honour it. An environment is built
+once per (release, package list, Python) and reused by every later run; a lock file keeps two
+runs (or two tox environments) from building the same one at once. When a release cannot be
+installed here (no suitable Python, no network), the launcher is *unavailable*: the run says so
+in one line and every check that needs it is not evaluated, instead of failing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.generation import Generation, parse_override
+from conformance.launchers.base import Launcher
+from conformance.launchers.process import LaunchError, free_port
+
+INSTALL_TIMEOUT_S = 1200
+READY = ".conformance-ready"
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    description: str
+    version: str
+    dialect: str
+    fallback_dialects: tuple[str, ...]
+    pythons: tuple[str, ...]
+    packages: tuple[str, ...]
+    command: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def load_releases(path: Path) -> dict[str, Release]:
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    releases: dict[str, Release] = {}
+    for name, entry in raw.items():
+        releases[str(name)] = _release(str(name), entry, path)
+    return releases
+
+
+def _release(name: str, entry: Any, path: Path) -> Release:
+    where = f"{path}: release {name!r}"
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}: expected a mapping")
+    missing = [key for key in ("version", "dialect", "python", "packages", "command") if key not in entry]
+    if missing:
+        raise ValueError(f"{where}: missing {missing}")
+    command = tuple(str(part) for part in entry["command"])
+    if "{config}" not in command or "{port}" not in command:
+        raise ValueError(f"{where}: command must hold {{config}} and {{port}} as arguments of their own")
+    return Release(
+        name=name,
+        description=str(entry.get("description", "")),
+        version=str(entry["version"]),
+        dialect=str(entry["dialect"]),
+        fallback_dialects=tuple(str(d) for d in entry.get("fallback_dialects") or ()),
+        pythons=tuple(str(p) for p in entry["python"]),
+        packages=tuple(str(p) for p in entry["packages"]),
+        command=command,
+        env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
+    )
+
+
+def cache_root() -> Path:
+    if override := os.environ.get("LLAMA_STACK_CONFORMANCE_CACHE"):
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llama-stack-conformance"
+
+
+def _minor_of(python: str) -> str | None:
+    try:
+        done = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def find_python(minors: tuple[str, ...]) -> str | None:
+    """An interpreter of one of these minor versions: on PATH, or installed by pyenv or uv.
+
+    Each candidate is asked for its version, because a pyenv shim can exist for a version that
+    is not installed, and answers with an error."""
+    candidates: list[str] = []
+    for minor in minors:
+        if found := shutil.which(f"python{minor}"):
+            candidates.append(found)
+        for root in (Path.home() / ".pyenv" / "versions", Path.home() / ".local" / "share" / "uv" / "python"):
+            candidates += [str(p) for p in sorted(root.glob(f"*{minor}*/bin/python{minor}"), reverse=True)]
+    for candidate in candidates:
+        if _minor_of(candidate) in minors:
+            return candidate
+    return None
+
+
+class ReleaseLauncher(Launcher):
+    def __init__(self, release: Release, generation: Generation | None = None) -> None:
+        self.release = release
+        self.name = release.name
+        self.dialect = release.dialect
+        self.fallback_dialects = release.fallback_dialects
+        self.generation = generation or parse_override(release.version)
+        self.unavailable: str | None = None
+        self._venv: Path | None = None
+
+    def _digest(self, python_minor: str) -> str:
+        text = "\n".join([python_minor, *self.release.packages])
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def prepare(self, install: bool) -> str | None:
+        """Find or build the environment; return why the release is unavailable, or None.
+
+        Only one process installs (``install=True``, the pytest controller); xdist workers only
+        look for the finished environment."""
+        python = find_python(self.release.pythons)
+        if python is None:
+            self.unavailable = (
+                f"{self.name} needs Python {' or '.join(self.release.pythons)}; none found on PATH, "
+                "under ~/.pyenv/versions or uv's pythons"
+            )
+            return self.unavailable
+        minor = _minor_of(python) or "?"
+        venv = cache_root() / "venvs" / f"{self.name}-py{minor}-{self._digest(minor)}"
+        if (venv / READY).exists():
+            self._venv = venv
+            return None
+        if not install:
+            failed = venv.with_suffix(".failed")
+            reason = failed.read_text().strip() if failed.exists() else f"{venv} is not installed"
+            self.unavailable = f"{self.name} could not be installed: {reason}"
+            return self.unavailable
+        reason = self._install(python, venv)
+        if reason is None:
+            self._venv = venv
+        else:
+            self.unavailable = f"{self.name} could not be installed: {reason}"
+        return self.unavailable
+
+    def _install(self, python: str, venv: Path) -> str | None:
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        failed, log = venv.with_suffix(".failed"), venv.with_suffix(".log")
+        with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another run may be building it; wait, then reuse
+            if (venv / READY).exists():
+                return None
+            shutil.rmtree(venv, ignore_errors=True)
+            failed.unlink(missing_ok=True)
+            steps = [
+                [python, "-m", "venv", str(venv)],
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *self.release.packages],
+            ]
+            with log.open("w") as out:
+                for argv in steps:
+                    try:
+                        done = subprocess.run(
+                            argv, stdout=out, stderr=subprocess.STDOUT, timeout=INSTALL_TIMEOUT_S, check=False
+                        )
+                    except subprocess.TimeoutExpired:
+                        return self._fail(failed, f"{' '.join(argv[:4])} took over {INSTALL_TIMEOUT_S} s")
+                    if done.returncode != 0:
+                        return self._fail(failed, f"{' '.join(argv[1:4])} exited {done.returncode}: {_last_line(log)}")
+            (venv / READY).write_text(" ".join(self.release.packages) + "\n")
+        return None
+
+    @staticmethod
+    def _fail(failed: Path, reason: str) -> str:
+        failed.write_text(reason + "\n")
+        return reason
+
+    def command(self, config: Path) -> tuple[list[str], int | None]:
+        if self._venv is None:
+            raise LaunchError(self.unavailable or f"{self.name} was not prepared")
+        port = free_port()
+        argv = [part.replace("{config}", str(config)).replace("{port}", str(port)) for part in self.release.command]
+        argv[0] = str(self._venv / "bin" / argv[0])
+        return argv, port
+
+    def environment(self, env: dict[str, str]) -> dict[str, str]:
+        assert self._venv is not None
+        merged = {**env, **self.release.env}
+        merged["PATH"] = f"{self._venv / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
+        merged["VIRTUAL_ENV"] = str(self._venv)
+        return merged
+
+
+def _last_line(log: Path) -> str:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    meaningful = [line for line in lines if "ERROR" in line or "error" in line] or lines
+    return meaningful[-1].strip()[:300] if meaningful else "no output"
