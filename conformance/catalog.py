@@ -10,7 +10,9 @@ import argparse
 import re
 import sys
 from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cache
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,7 @@ class Requirement:
         return "all"
 
 
-def _validate(entry: dict[str, Any], index: int) -> Requirement:
+def _validate(entry: dict[str, Any], index: int, profiles: Mapping[str, str] = PROFILES) -> Requirement:
     known = {"id", "level", "profile", "text", "source", "since", "until"}
     where = f"catalog entry {index} ({entry.get('id', '?')})"
     if extra := set(entry) - known:
@@ -76,8 +78,8 @@ def _validate(entry: dict[str, Any], index: int) -> Requirement:
         raise ValueError(f"{where}: id must look like CFG-ENV-003")
     if entry["level"] not in LEVELS:
         raise ValueError(f"{where}: level must be one of {LEVELS}")
-    if entry["profile"] not in PROFILES:
-        raise ValueError(f"{where}: profile must be one of {sorted(PROFILES)}")
+    if entry["profile"] not in profiles:
+        raise ValueError(f"{where}: profile must be one of {sorted(profiles)}")
     for bound in ("since", "until"):
         if entry.get(bound) is not None and parse_version(str(entry[bound])) is None:
             raise ValueError(f"{where}: {bound} must be a version")
@@ -92,16 +94,70 @@ def _validate(entry: dict[str, Any], index: int) -> Requirement:
     )
 
 
+def _read(path: Path, profiles: Mapping[str, str], into: dict[str, Requirement]) -> None:
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    for index, entry in enumerate(entries):
+        requirement = _validate(entry, index, profiles)
+        if requirement.id in into:
+            raise ValueError(f"{path}: duplicate id {requirement.id}")
+        into[requirement.id] = requirement
+
+
 @cache
 def load_catalog(path: Path = CATALOG_PATH) -> dict[str, Requirement]:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    """The suite's own requirements."""
     catalog: dict[str, Requirement] = {}
-    for index, entry in enumerate(entries):
-        requirement = _validate(entry, index)
-        if requirement.id in catalog:
-            raise ValueError(f"catalog: duplicate id {requirement.id}")
-        catalog[requirement.id] = requirement
+    _read(path, PROFILES, catalog)
     return catalog
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Checks a provider package ships: its own profile, requirement ids and test files.
+
+    A package declares one in the ``llama_stack_conformance.checks`` entry-point group, naming a
+    module that sets ``PROFILE`` and ``DESCRIPTION``; the module's folder holds ``catalog.yaml``
+    (requirements of that profile only) and ``test_*.py`` files, collected with the suite's."""
+
+    name: str
+    profile: str
+    description: str
+    folder: Path
+
+
+ENTRY_POINT_GROUP = "llama_stack_conformance.checks"
+
+
+@cache
+def extensions() -> tuple[Extension, ...]:
+    found: list[Extension] = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        where = f"entry point {point.name!r} ({point.value})"
+        try:
+            module = point.load()
+        except Exception as exc:  # a broken extension is named, not a traceback
+            raise ValueError(f"{where}: cannot be loaded: {exc}") from None
+        profile, description = getattr(module, "PROFILE", None), getattr(module, "DESCRIPTION", "")
+        if not isinstance(profile, str) or not profile or profile in PROFILES:
+            raise ValueError(f"{where}: PROFILE must be a new profile name, not one of the suite's")
+        folder = Path(str(module.__file__)).parent
+        if not (folder / "catalog.yaml").exists():
+            raise ValueError(f"{where}: {folder / 'catalog.yaml'} does not exist")
+        found.append(Extension(point.name, profile, str(description), folder))
+    return tuple(found)
+
+
+@cache
+def full_catalog() -> dict[str, Requirement]:
+    """The suite's requirements and every installed extension's, which may not reuse an id."""
+    catalog = dict(load_catalog())
+    for extension in extensions():
+        _read(extension.folder / "catalog.yaml", {extension.profile: extension.description}, catalog)
+    return catalog
+
+
+def all_profiles() -> dict[str, str]:
+    return {**PROFILES, **{e.profile: e.description for e in extensions()}}
 
 
 def render_markdown(catalog: dict[str, Requirement]) -> str:

@@ -86,7 +86,8 @@ class GateResult:
     stale: list[Expected] = field(default_factory=list)
     not_run: list[Expected] = field(default_factory=list)
     # Failing requirements whose every failure is covered: the table marks them "fail (expected)".
-    expected_requirements: set[str] = field(default_factory=set)
+    # ... with the reason the baseline gives.
+    expected_requirements: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -140,20 +141,22 @@ def judge(
         rid = verdict.requirement.id
         if rid in by_requirement:
             gate.expected.append((by_requirement[rid], rid))
-            gate.expected_requirements.add(rid)
+            gate.expected_requirements[rid] = by_requirement[rid].reason
             used.add(rid)
             continue
-        covered = True
+        covered, reasons = True, []
         for check in (c for c in verdict.checks if c.outcome == FAIL):
             entry = check_entry(check.nodeid)
             if entry is None:
                 covered = False
                 gate.new.append(f"{rid} ({check.nodeid})")
-            elif entry.id not in used:
-                gate.expected.append((entry, check.nodeid))
-                used.add(entry.id)
+            else:
+                reasons.append(entry.reason)
+                if entry.id not in used:
+                    gate.expected.append((entry, check.nodeid))
+                    used.add(entry.id)
         if covered:
-            gate.expected_requirements.add(rid)
+            gate.expected_requirements[rid] = "; ".join(dict.fromkeys(reasons))
     gate.new += [f"{nodeid} (no requirement)" for nodeid in untracked_failures]
 
     verdict_of = {v.requirement.id: v.verdict for v in verdicts}

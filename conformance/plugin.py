@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from conformance import __version__
-from conformance.catalog import Requirement, load_catalog
+from conformance.catalog import Requirement, extensions, full_catalog
 from conformance.gate import BaselineError, Expected, GateResult, judge, load_baseline
 from conformance.generation import Generation, parse_override
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
@@ -71,7 +71,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def _settings_from(config: pytest.Config) -> Settings:
-    catalog = load_catalog()
+    try:
+        catalog = full_catalog()
+    except ValueError as exc:
+        raise pytest.UsageError(f"conformance catalog: {exc}") from None
     url = resolve(config, "stack_url")
     if url:
         try:
@@ -147,10 +150,18 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.launcher_unavailable:
             settings.launcher_label = f"{settings.launcher.name} (unavailable: {settings.launcher_unavailable})"
     if not _is_worker(config):
-        config.pluginmanager.register(Reporter(settings, ResultCollector(load_catalog())), "llama-stack-reporter")
+        config.pluginmanager.register(Reporter(settings, ResultCollector(full_catalog())), "llama-stack-reporter")
     # ``pytest --stack-url=URL`` from any folder: with no paths given, run the installed checks.
     if config.args_source == pytest.Config.ArgsSource.INCOVATION_DIR and config.stash[SETTINGS].url:
         config.args[:] = [str(CHECKS_DIR)]
+    # A run of the suite's checks runs the installed extensions' checks with them.
+    if any(_is_checks_dir(config, arg) for arg in config.args):
+        config.args += [str(e.folder) for e in extensions() if str(e.folder) not in config.args]
+
+
+def _is_checks_dir(config: pytest.Config, arg: str) -> bool:
+    path = Path(arg.split("::")[0])
+    return (path if path.is_absolute() else config.invocation_params.dir / path).resolve() == CHECKS_DIR
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -196,7 +207,7 @@ def _requirement_ids(item: pytest.Item) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     settings = config.stash[SETTINGS]
-    catalog = load_catalog()
+    catalog = full_catalog()
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
@@ -362,7 +373,7 @@ def _requirement_window(request: pytest.FixtureRequest) -> None:
     if not ids:
         return
     generation: Generation = request.getfixturevalue("stack_generation")
-    catalog = load_catalog()
+    catalog = full_catalog()
     applicable: list[Requirement] = [
         catalog[i] for i in ids if generation.in_window(catalog[i].since, catalog[i].until)
     ]

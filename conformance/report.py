@@ -123,7 +123,8 @@ def results_document(
                 "source": v.requirement.source,
                 "text": v.requirement.text,
                 "verdict": v.verdict,
-                "expected_failure": gate is not None and v.requirement.id in gate.expected_requirements,
+                # The baseline's reason when this failure is an expected one, else null.
+                "expected_failure": gate.expected_requirements.get(v.requirement.id) if gate else None,
                 "reason": v.reason,
                 "checks": [
                     {

@@ -15,6 +15,10 @@ from conformance.fakes.handle import FakeProcess
 from conformance.launchers.base import REFERENCE_READY
 from conformance.launchers.process import Exited, ManagedProcess
 
+# The example provider package holds suite checks, run by tests/suite/test_extensions.py through
+# its entry point, never as the project's own tests.
+collect_ignore = ["example_provider"]
+
 # Property tests: a bounded, repeatable profile for CI and the default run; a long one locally
 # with HYPOTHESIS_PROFILE=thorough.
 settings.register_profile(

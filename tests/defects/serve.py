@@ -780,6 +780,11 @@ DEFECTS: dict[str, Defect] = {
     "providers-without-health": Defect(
         ("CORE-PROVIDERS-001",), rewrite_api(json_rule(get("/v1/providers"), each_entry(drop("health"))))
     ),
+    # No suite requirement: the negative control of the example provider package's
+    # ACME-PROVIDER-001 (tests/suite/test_extensions.py).
+    "provider-unhealthy": Defect(
+        (), rewrite_api(json_rule(get("/v1/providers/ollama"), lambda b: {**b, "health": {"status": "Error"}}))
+    ),
     "unknown-provider-200": Defect(
         ("CORE-PROVIDERS-002",),
         rewrite_api(

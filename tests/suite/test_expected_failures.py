@@ -30,7 +30,7 @@ def test_a_listed_requirement_failure_gates_green(tmp_path: Path) -> None:
     baseline = doc["baseline"]
     assert isinstance(baseline, dict) and baseline["passed"] is True
     entry = next(e for e in doc["requirements"] if e["id"] == "CORE-VERSION-001")  # type: ignore[attr-defined]
-    assert entry["verdict"] == "fail" and entry["expected_failure"] is True
+    assert entry["verdict"] == "fail" and entry["expected_failure"] == "upstream omits the version"
 
 
 def test_a_listed_check_failure_gates_green(tmp_path: Path) -> None:
