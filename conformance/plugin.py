@@ -160,7 +160,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _is_checks_dir(config: pytest.Config, arg: str) -> bool:
-    path = Path(arg.split("::")[0])
+    path = Path(arg.split("::", maxsplit=1)[0])
     return (path if path.is_absolute() else config.invocation_params.dir / path).resolve() == CHECKS_DIR
 
 

@@ -14,7 +14,6 @@ from conformance.gate import GateResult
 from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, SEVERITY, SKIP
 from conformance.results import RequirementVerdict
 
-
 CONFORMANT = "conformant"
 PARTIAL = "partially conformant"
 NOT_CONFORMANT = "not conformant"

@@ -108,4 +108,4 @@ def require_route(api: RecordingClient, method: str, path: str) -> None:
 
 
 def _is_json(answer: Response) -> bool:
-    return answer.headers.get("content-type", "").startswith("application/json")
+    return str(answer.headers.get("content-type", "")).startswith("application/json")

@@ -113,7 +113,9 @@ def test_vector_db_lifecycle(vector_dbs: VectorDBs) -> None:
     api.delete(f"/v1/vector-dbs/{db_id}", expect=(200, 204))
     gone = api.get(f"/v1/vector-dbs/{db_id}")
     # 0.2.x answers every "not found" with 400; which status is right is CORE-ERR-002's business.
-    assert gone.status in (400, 404) and db_id in gone.text, f"after DELETE, GET /v1/vector-dbs/{db_id}: {gone.describe()}"
+    assert gone.status in (400, 404) and db_id in gone.text, (
+        f"after DELETE, GET /v1/vector-dbs/{db_id}: {gone.describe()}"
+    )
 
 
 @requirement("VEC-DB-002")

@@ -146,20 +146,20 @@ class ReleaseLauncher(Launcher):
             self._venv = venv
             return None
         if not install:
-            failed = venv.with_suffix(".failed")
-            reason = failed.read_text().strip() if failed.exists() else f"{venv} is not installed"
-            self.unavailable = f"{self.name} could not be installed: {reason}"
+            failed = _beside(venv, ".failed")
+            why = failed.read_text().strip() if failed.exists() else f"{venv} is not installed"
+            self.unavailable = f"{self.name} could not be installed: {why}"
             return self.unavailable
-        reason = self._install(python, venv)
-        if reason is None:
+        problem = self._install(python, venv)
+        if problem is None:
             self._venv = venv
         else:
-            self.unavailable = f"{self.name} could not be installed: {reason}"
+            self.unavailable = f"{self.name} could not be installed: {problem}"
         return self.unavailable
 
     def _install(self, python: str, venv: Path) -> str | None:
         venv.parent.mkdir(parents=True, exist_ok=True)
-        failed, log = venv.with_suffix(".failed"), venv.with_suffix(".log")
+        failed, log = _beside(venv, ".failed"), _beside(venv, ".log")
         with (venv.parent / f"{venv.name}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another run may be building it; wait, then reuse
             if (venv / READY).exists():
@@ -202,6 +202,11 @@ class ReleaseLauncher(Launcher):
         merged["PATH"] = f"{self._venv / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
         merged["VIRTUAL_ENV"] = str(self._venv)
         return merged
+
+
+def _beside(venv: Path, suffix: str) -> Path:
+    """``<venv>.failed``, ``<venv>.log`` (not Path.with_suffix: the name holds dots, py3.12)."""
+    return venv.parent / f"{venv.name}{suffix}"
 
 
 def _last_line(log: Path) -> str:

@@ -1,0 +1,70 @@
+"""Release launchers when a release cannot be had here: one line, and checks not evaluated."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tests.suite.harness import CHECKS, run_pytest
+
+RELEASE = """\
+phantom:
+  description: a release this machine cannot provide
+  version: "0.7.3"
+  dialect: "0.7"
+  python: [{python}]
+  packages: [--no-index, conformance-no-such-package]
+  command: [llama, stack, run, "{{config}}", --port, "{{port}}"]
+"""
+
+
+def run_release(tmp_path: Path, python: str) -> tuple[int, str, dict[str, str]]:
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    (fixtures / "releases.yaml").write_text(RELEASE.format(python=python))
+    report = tmp_path / "report"
+    done = run_pytest(
+        CHECKS,
+        "--stack-launcher=phantom",
+        f"--stack-fixtures={fixtures}",
+        "--stack-profile=core",
+        "--conformance-report",
+        str(report),
+        env={"LLAMA_STACK_CONFORMANCE_CACHE": str(tmp_path / "cache")},
+    )
+    doc = json.loads((report / "results.json").read_text())
+    return done.returncode, done.stdout + done.stderr, {e["id"]: e["verdict"] for e in doc["requirements"]}
+
+
+def test_no_suitable_python_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
+    code, out, verdicts = run_release(tmp_path, '"2.1"')
+    assert code == 0, out[-3000:]
+    assert "launcher phantom (unavailable: phantom needs Python 2.1; none found" in out
+    assert set(verdicts.values()) == {"not-evaluated"}
+    assert "Traceback" not in out
+
+
+def test_a_failed_install_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
+    minor = "%d.%d" % sys.version_info[:2]
+    code, out, verdicts = run_release(tmp_path, f'"{minor}"')
+    assert code == 0, out[-3000:]
+    assert "launcher phantom (unavailable: phantom could not be installed: -m pip install exited 1: ERROR: No matching distribution" in out
+    assert set(verdicts.values()) == {"not-evaluated"}
+    # the failure is remembered next to the venv for xdist workers, and the log is kept
+    assert list((tmp_path / "cache" / "venvs").glob("phantom-*.failed"))
+    assert list((tmp_path / "cache" / "venvs").glob("phantom-*.log"))
+
+
+def test_a_bad_release_file_is_a_usage_error(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    (fixtures / "releases.yaml").write_text("phantom:\n  version: '1.0'\n")
+    done = run_pytest(CHECKS, "--stack-launcher=phantom", f"--stack-fixtures={fixtures}", "--collect-only")
+    assert done.returncode == 4 and "release 'phantom': missing" in done.stderr, done.stderr
+
+
+def test_an_unknown_launcher_name_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_pytest(CHECKS, "--stack-launcher=llama-stack-9", "--collect-only", cwd=tmp_path)
+    assert done.returncode == 4
+    assert "not 'reference', not a release (llama-stack-0.2, llama-stack-0.7, ogx-1)" in done.stderr
