@@ -46,10 +46,11 @@ def test_no_suitable_python_is_one_line_and_not_evaluated(tmp_path: Path) -> Non
 
 
 def test_a_failed_install_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
-    minor = "%d.%d" % sys.version_info[:2]
+    minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     code, out, verdicts = run_release(tmp_path, f'"{minor}"')
     assert code == 0, out[-3000:]
-    assert "launcher phantom (unavailable: phantom could not be installed: -m pip install exited 1: ERROR: No matching distribution" in out
+    refusal = "phantom could not be installed: -m pip install exited 1: ERROR: No matching distribution"
+    assert f"launcher phantom (unavailable: {refusal}" in out
     assert set(verdicts.values()) == {"not-evaluated"}
     # the failure is remembered next to the venv for xdist workers, and the log is kept
     assert list((tmp_path / "cache" / "venvs").glob("phantom-*.failed"))
