@@ -95,7 +95,12 @@ def _validate(entry: dict[str, Any], index: int, profiles: Mapping[str, str] = P
 
 
 def _read(path: Path, profiles: Mapping[str, str], into: dict[str, Requirement]) -> None:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ValueError(f"{path}: expected a list of requirements (mappings with id, level, profile, ...)")
     for index, entry in enumerate(entries):
         requirement = _validate(entry, index, profiles)
         if requirement.id in into:

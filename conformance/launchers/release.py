@@ -43,13 +43,23 @@ class Release:
 
 
 def load_releases(path: Path) -> dict[str, Release]:
+    """The releases a file names; ValueError, naming the file and the release, for a bad one."""
     if not path.exists():
         return {}
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    releases: dict[str, Release] = {}
-    for name, entry in raw.items():
-        releases[str(name)] = _release(str(name), entry, path)
-    return releases
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of release names to releases")
+    return {str(name): _release(str(name), entry, path) for name, entry in raw.items()}
+
+
+def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str | int | float) for item in value):
+        raise ValueError(f"{where}: {key} must be a list of strings")
+    return tuple(str(item) for item in value)
 
 
 def _release(name: str, entry: Any, path: Path) -> Release:
@@ -59,7 +69,7 @@ def _release(name: str, entry: Any, path: Path) -> Release:
     missing = [key for key in ("version", "dialect", "python", "packages", "command") if key not in entry]
     if missing:
         raise ValueError(f"{where}: missing {missing}")
-    command = tuple(str(part) for part in entry["command"])
+    command = _strings(entry, "command", where)
     if "{config}" not in command or "{port}" not in command:
         raise ValueError(f"{where}: command must hold {{config}} and {{port}} as arguments of their own")
     return Release(
@@ -67,9 +77,9 @@ def _release(name: str, entry: Any, path: Path) -> Release:
         description=str(entry.get("description", "")),
         version=str(entry["version"]),
         dialect=str(entry["dialect"]),
-        fallback_dialects=tuple(str(d) for d in entry.get("fallback_dialects") or ()),
-        pythons=tuple(str(p) for p in entry["python"]),
-        packages=tuple(str(p) for p in entry["packages"]),
+        fallback_dialects=_strings(entry, "fallback_dialects", where),
+        pythons=_strings(entry, "python", where),
+        packages=_strings(entry, "packages", where),
         command=command,
         env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
     )

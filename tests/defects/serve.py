@@ -386,14 +386,20 @@ def _auth() -> Any:
     return jwt_provider, custom, middleware
 
 
-def jwt_rejects_everything() -> None:
-    jwt_provider, _custom, _middleware = _auth()
-    from reference_server.auth.errors import AuthFailure
+def rejects_everything(provider: str, message: str) -> Callable[[], None]:
+    """An auth provider (``jwt`` or ``custom``) that refuses every token, good ones too."""
 
-    async def authenticate(self: Any, token: str, scope: Any) -> Any:
-        raise AuthFailure("Invalid JWT token")
+    def apply() -> None:
+        jwt_provider, custom, _middleware = _auth()
+        from reference_server.auth.errors import AuthFailure
 
-    jwt_provider.OAuth2TokenProvider.authenticate = authenticate
+        async def authenticate(self: Any, token: str, scope: Any) -> Any:
+            raise AuthFailure(message)
+
+        target = jwt_provider.OAuth2TokenProvider if provider == "jwt" else custom.CustomAuthProvider
+        target.authenticate = authenticate
+
+    return apply
 
 
 def jwt_accepts_expired() -> None:
@@ -487,16 +493,6 @@ def custom_params_not_lists() -> None:
     from urllib.parse import parse_qs
 
     custom.parse_qs = lambda query, keep_blank_values: {k: v[-1] for k, v in parse_qs(query, keep_blank_values).items()}
-
-
-def custom_rejects_everything() -> None:
-    _jwt, custom, _middleware = _auth()
-    from reference_server.auth.errors import AuthFailure
-
-    async def authenticate(self: Any, token: str, scope: Any) -> Any:
-        raise AuthFailure("Authentication failed")
-
-    custom.CustomAuthProvider.authenticate = authenticate
 
 
 def custom_refusals_pass() -> None:
@@ -930,7 +926,7 @@ DEFECTS: dict[str, Defect] = {
         ),
     ),
     # auth
-    "jwt-rejects-everything": Defect(("AUTH-JWT-001",), jwt_rejects_everything),
+    "jwt-rejects-everything": Defect(("AUTH-JWT-001",), rejects_everything("jwt", "Invalid JWT token")),
     "jwt-accepts-expired": Defect(("AUTH-JWT-002",), jwt_accepts_expired),
     "jwt-echoes-the-token": Defect(("AUTH-JWT-002",), jwt_echoes_the_token),
     "garbage-token-is-500": Defect(("AUTH-JWT-002",), garbage_token_is_500),
@@ -939,7 +935,7 @@ DEFECTS: dict[str, Defect] = {
     "issuer-outage-is-500": Defect(("AUTH-JWT-005",), issuer_outage_is_500),
     "forgets-keys-on-outage": Defect(("AUTH-JWT-006",), forgets_keys_on_outage),
     "custom-params-not-lists": Defect(("AUTH-CUSTOM-001",), custom_params_not_lists),
-    "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), custom_rejects_everything),
+    "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), rejects_everything("custom", "Authentication failed")),
     "custom-refusals-pass": Defect(("AUTH-CUSTOM-003",), custom_refusals_pass),
     "probes-need-tokens": Defect(("AUTH-PUBLIC-001",), public_routes(frozenset(), replace=True)),
     "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),

@@ -85,3 +85,12 @@ def test_an_extension_may_not_take_a_suite_profile(installed: Path, tmp_path: Pa
     done = run_with(broken, tmp_path / "report")
     assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
     assert "PROFILE must be a new profile name" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_extension_with_a_malformed_catalog_is_a_usage_error(installed: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "site"
+    subprocess.run(["cp", "-r", str(installed), str(broken)], check=True)
+    (broken / "acme_conformance" / "catalog.yaml").write_text("id: ACME-PROVIDER-001\n")
+    done = run_with(broken, tmp_path / "report")
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "expected a list of requirements" in done.stderr and "Traceback" not in done.stderr
