@@ -112,10 +112,15 @@ class ManagedProcess:
                         return line[at + len(prefix) :].strip()
 
     def wait_for_http(self, url: str, timeout: float) -> str | Exited:
-        """Block until ``url`` gives any HTTP answer (a 401 counts: the server is up)."""
+        """Block until ``url`` gives any HTTP answer (a 401 counts: the server is up).
+
+        The probe comes from another loopback address where there is one (127.0.0.2 on Linux):
+        servers that count every request against a per-IP quota, health included (upstream
+        does), would otherwise start the checks with one unit of 127.0.0.1's budget spent."""
         deadline = time.monotonic() + timeout
         self._drain_in_background()
-        with httpx.Client(timeout=1.0, verify=False) as client:
+        transport = httpx.HTTPTransport(local_address=PROBE_ADDRESS) if _can_bind(PROBE_ADDRESS) else None
+        with httpx.Client(timeout=1.0, verify=False, transport=transport) as client:
             while time.monotonic() < deadline:
                 try:
                     client.get(url)
@@ -158,6 +163,20 @@ class ManagedProcess:
                     continue
         self._stderr_file.close()
         return self.popen.returncode
+
+
+PROBE_ADDRESS = "127.0.0.2"
+
+
+def _can_bind(address: str) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, 0))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:

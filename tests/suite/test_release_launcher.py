@@ -6,7 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from tests.suite.harness import CHECKS, run_pytest
+import pytest
+
+from tests.suite.harness import CHECKS, defect_launcher, run_pytest, verdicts
 
 RELEASE = """\
 phantom:
@@ -57,15 +59,38 @@ def test_a_failed_install_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
     assert list((tmp_path / "cache" / "venvs").glob("phantom-*.log"))
 
 
-def test_a_bad_release_file_is_a_usage_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("phantom:\n  version: '1.0'\n", "release 'phantom': missing"),
+        ("- phantom\n", "expected a mapping of release names"),
+        ("phantom: [\n", "not valid YAML"),
+        (RELEASE.format(python='"3.11"').replace('python: ["3.11"]', "python: '3.11'"), "python must be a list"),
+    ],
+)
+def test_a_bad_release_file_is_a_usage_error(text: str, fragment: str, tmp_path: Path) -> None:
     fixtures = tmp_path / "fixtures"
     fixtures.mkdir()
-    (fixtures / "releases.yaml").write_text("phantom:\n  version: '1.0'\n")
+    (fixtures / "releases.yaml").write_text(text)
     done = run_pytest(CHECKS, "--stack-launcher=phantom", f"--stack-fixtures={fixtures}", "--collect-only")
-    assert done.returncode == 4 and "release 'phantom': missing" in done.stderr, done.stderr
+    assert done.returncode == 4 and fragment in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_an_unknown_launcher_name_is_a_usage_error(tmp_path: Path) -> None:
     done = run_pytest(CHECKS, "--stack-launcher=llama-stack-9", "--collect-only", cwd=tmp_path)
     assert done.returncode == 4
     assert "not 'reference', not a release (llama-stack-0.2, llama-stack-0.7, ogx-1)" in done.stderr
+
+
+def test_the_readiness_probe_spends_none_of_the_checks_budget(tmp_path: Path) -> None:
+    """A server that counts /v1/health (as upstream does) starts the quota checks with a full
+    budget: the launcher probes it from another loopback address."""
+    done = run_pytest(
+        CHECKS,
+        *defect_launcher("health-counted"),
+        "--stack-requirement=QUOTA-001,QUOTA-004,QUOTA-007",
+        "--conformance-report",
+        str(tmp_path),
+    )
+    assert verdicts(tmp_path) == {"QUOTA-001": "pass", "QUOTA-004": "pass", "QUOTA-007": "fail"}, done.stdout[-3000:]
