@@ -22,7 +22,7 @@ from conformance.generation import parse_version
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 DOC_PATH = Path("docs") / "requirements.md"
-_ID = re.compile(r"[A-Z]+(-[A-Z]+)*-\d{3}")
+_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z][A-Z0-9]*)*-\d{3}")
 LEVELS = ("MUST", "SHOULD")
 PROFILES = {
     "core": "Black-box checks any running deployment can take.",
@@ -198,7 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--write", action="store_true", help=f"regenerate {DOC_PATH}")
     action.add_argument("--check", action="store_true", help=f"exit 1 when {DOC_PATH} is out of date")
     args = parser.parse_args(argv)
-    text = render_markdown(load_catalog())
+    try:
+        text = render_markdown(load_catalog())
+    except ValueError as error:
+        print(f"conformance.catalog: {error}", file=sys.stderr)
+        return 2
     if args.write:
         DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
         DOC_PATH.write_text(text, encoding="utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conformance.generation import Generation
 from conformance.http import RecordingClient, Response, require_authorised
 
 
@@ -57,17 +58,57 @@ def is_seed_error_shape(body: Any) -> bool:
     )
 
 
+def openai_path(generation: Generation, route: str) -> str:
+    """Where a target serves an OpenAI-compatible route: under ``/v1/openai/v1/`` before 0.4.0
+    (and on the reference server, which keeps the seed's paths), at ``/v1/`` from then on."""
+    if generation.is_reference or not generation.in_window("0.4.0", None):
+        return f"/v1/openai/v1/{route}"
+    return f"/v1/{route}"
+
+
+def model_field(model: dict[str, Any], key: str) -> Any:
+    """A field of a listed model in the 0.2 shape, or of its ``custom_metadata`` in the OpenAI list shape."""
+    if key in model:
+        return model[key]
+    return (model.get("custom_metadata") or {}).get(key)
+
+
 def model_provider(model: dict[str, Any]) -> Any:
-    """The provider id of a listed model, in the 0.2 shape or the OpenAI list shape."""
-    if "provider_id" in model:
-        return model["provider_id"]
-    return (model.get("custom_metadata") or {}).get("provider_id")
+    return model_field(model, "provider_id")
+
+
+def model_id(model: dict[str, Any]) -> str:
+    """The id a request names a listed model by: ``identifier`` before 0.4, ``id`` after."""
+    return str(model.get("identifier", model.get("id")))
+
+
+def model_metadata(model: dict[str, Any]) -> dict[str, Any]:
+    """A listed model's metadata: ``metadata`` before 0.4, merged into ``custom_metadata`` after."""
+    metadata = model.get("metadata")
+    if isinstance(metadata, dict):
+        return metadata
+    custom = model.get("custom_metadata")
+    return custom if isinstance(custom, dict) else {}
+
+
+def configured_model(models: list[Any], name: str) -> dict[str, Any] | None:
+    """The listed model a config registered as ``name``.
+
+    Before 0.3 the listing keeps the config's ``model_id``; later releases name every model
+    ``provider_id/provider_model_id``, so their configs tag each model with a
+    ``conformance_name`` in its metadata, and that is looked up instead."""
+    for model in models:
+        if isinstance(model, dict) and (
+            model.get("identifier") == name or model_metadata(model).get("conformance_name") == name
+        ):
+            return model
+    return None
 
 
 def pick_model(models: list[Any], model_type: str, provider_id: str | None) -> dict[str, Any]:
     """The first listed model of a type (and of ``--provider-id``); skip when there is none."""
     for model in models:
-        of_type = isinstance(model, dict) and model.get("model_type") == model_type
+        of_type = isinstance(model, dict) and model_field(model, "model_type") == model_type
         if of_type and (provider_id is None or model_provider(model) == provider_id):
             return dict(model)
     scope = f" of provider {provider_id!r}" if provider_id else ""

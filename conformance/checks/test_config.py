@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list
+from conformance.checks.shapes import configured_model, expect_data_list, model_metadata
 from conformance.launchers import Exited, Running
 from conformance.plugin import ScenarioAccess
 
@@ -21,9 +21,11 @@ EMPTY = (None, "")
 
 def probe_metadata(scenarios: ScenarioAccess) -> tuple[dict[str, Any], Path]:
     launched = scenarios.pool.shared("env-grammar")
-    model = scenarios.client(launched.url).get_json("/v1/models/grammar-probe")
-    metadata = model.get("metadata") if isinstance(model, dict) else None
-    assert isinstance(metadata, dict), f"grammar-probe has no metadata object: {model!r:.300}"
+    models = expect_data_list(scenarios.client(launched.url).get_json("/v1/models"), "/v1/models")
+    model = configured_model(models, "grammar-probe")
+    assert model is not None, f"the model grammar-probe is not listed: {models!r:.300}"
+    metadata = model_metadata(model)
+    assert metadata, f"grammar-probe has no metadata: {model!r:.300}"
     return metadata, launched.workdir
 
 
@@ -124,7 +126,8 @@ def test_missing_required_variable_stops_start_up(scenarios: ScenarioAccess) -> 
     exited = start_expecting_failure(scenarios, "missing-required")
     output = exited.stderr + exited.stdout
     assert "CFG_REQUIRED_URL" in output, f"the error does not name the variable: {output.strip()[-400:]}"
-    assert "providers.inference[0].config.url" in output, f"the error does not name the path: {output.strip()[-400:]}"
+    # The value's path: ``...config.url`` in the seed's dialect, ``...config.base_url`` from 0.3 on.
+    assert "providers.inference[0].config." in output, f"the error does not name the path: {output.strip()[-400:]}"
 
 
 @requirement("CFG-ENV-011")
@@ -132,7 +135,10 @@ def test_missing_required_variable_stops_start_up(scenarios: ScenarioAccess) -> 
 def test_malformed_placeholder_stops_start_up(scenarios: ScenarioAccess, name: str) -> None:
     exited = start_expecting_failure(scenarios, name)
     output = exited.stderr + exited.stdout
-    assert "image_name" in output, f"the error does not name the path: {output.strip()[-400:]}"
+    # The free-text name field: image_name in the seed's dialect, distro_name from 0.3 on.
+    assert "image_name" in output or "distro_name" in output, (
+        f"the error does not name the path: {output.strip()[-400:]}"
+    )
 
 
 @requirement("CFG-ENV-012")
@@ -149,7 +155,12 @@ def gating_listing(scenarios: ScenarioAccess, path: str) -> list[dict[str, Any]]
 
 
 def gating_models(scenarios: ScenarioAccess) -> dict[str, dict[str, Any]]:
-    models = {str(m.get("identifier")): m for m in gating_listing(scenarios, "/v1/models")}
+    """The listed models by id, and by `conformance_name` where a dialect's config tags them."""
+    listing = gating_listing(scenarios, "/v1/models")
+    models = {str(m.get("identifier", m.get("id"))): m for m in listing}
+    models.update(
+        {str(model_metadata(m)["conformance_name"]): m for m in listing if "conformance_name" in model_metadata(m)}
+    )
     assert "enabled-by-variable" in models, (
         f"the control model 'enabled-by-variable' is missing, so gating cannot be judged: {sorted(models)}"
     )
@@ -186,6 +197,17 @@ def test_switched_off_provider_id_is_not_registered(scenarios: ScenarioAccess) -
 def test_empty_model_id_is_not_registered(scenarios: ScenarioAccess) -> None:
     empty = [ident for ident in gating_models(scenarios) if ident in ("", "None", "null")]
     assert not empty, f"a model with an empty id was registered: {empty}"
+
+
+@requirement("CFG-GATE-006")
+def test_empty_provider_id_config_is_not_expanded(scenarios: ScenarioAccess) -> None:
+    outcome = scenarios.pool.shared("gating-empty-provider").outcome
+    if not isinstance(outcome, Running):
+        output = (outcome.stderr + outcome.stdout).strip()[-400:]
+        pytest.fail(f"start-up failed (exit {outcome.returncode}) on the switched-off provider's config: {output}")
+    providers = expect_data_list(scenarios.client(outcome.url).get_json("/v1/providers"), "/v1/providers")
+    listed = [p.get("provider_id") for p in providers if p.get("provider_type") == "remote::vllm"]
+    assert not listed, f"the provider switched off by an empty id is listed: {listed}"
 
 
 @requirement("CFG-MODEL-001")

@@ -12,6 +12,7 @@ from conformance.checks.shapes import (
     expect_json_error,
     expect_listing,
     is_seed_error_shape,
+    model_field,
     model_provider,
     pick_model,
 )
@@ -73,6 +74,20 @@ def test_models_listing_shape(stack_api: RecordingClient) -> None:
     for where, model in expect_listing(stack_api, "/v1/models", fields):
         assert model["type"] == "model", f"{where}: type is {model['type']!r}, expected 'model'"
         assert model["model_type"] in ("llm", "embedding"), f"{where}: model_type is {model['model_type']!r}"
+
+
+@requirement("CORE-MODELS-005")
+def test_models_listing_openai_shape(stack_api: RecordingClient) -> None:
+    fields = {"id": str, "object": str, "created": int, "owned_by": str}
+    for where, model in expect_listing(stack_api, "/v1/models", fields):
+        assert model["object"] == "model", f"{where}: object is {model['object']!r}, expected 'model'"
+        assert model_field(model, "model_type") is not None, f"{where}: no model_type, at the top or in custom_metadata"
+
+
+@requirement("CORE-MODELS-006")
+def test_models_listing_says_list(stack_api: RecordingClient) -> None:
+    body = stack_api.get_json("/v1/models")
+    assert isinstance(body, dict) and body.get("object") == "list", f"/v1/models: object is not 'list': {body!r:.200}"
 
 
 @requirement("CORE-MODELS-003")

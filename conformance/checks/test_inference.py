@@ -1,7 +1,9 @@
-"""Profile ``inference``: chat, streaming and embeddings through both route families (black box).
+"""Profile ``inference``: chat, streaming and embeddings through every route family (black box).
 
-Models are taken from the target's own listing (``--provider-id`` narrows it to one provider).
-Answers are checked for structure only, never for what the model said.
+Three families, each inside its own window: the native ``/v1/inference/*`` routes and the
+OpenAI-compatible ones under ``/v1/openai/v1/`` (both gone in 0.4.0), and the OpenAI-compatible
+ones at ``/v1/`` (0.3.0 on). Models are taken from the target's own listing (``--provider-id``
+narrows it to one provider). Answers are checked for structure only, never for what the model said.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, pick_model, sse_events
+from conformance.checks.shapes import expect_data_list, expect_json_error, model_field, model_id, pick_model, sse_events
 from conformance.http import RecordingClient, require_authorised
 from conformance.plugin import Settings
 
@@ -24,7 +26,7 @@ def listed(stack_api: RecordingClient) -> list[Any]:
 
 
 def llm(stack_api: RecordingClient, settings: Settings) -> str:
-    return str(pick_model(listed(stack_api), "llm", settings.provider_id)["identifier"])
+    return model_id(pick_model(listed(stack_api), "llm", settings.provider_id))
 
 
 @requirement("INF-CHAT-001")
@@ -86,10 +88,81 @@ def test_native_embeddings(stack_api: RecordingClient, stack_settings: Settings)
         assert len(vector) == dimension, f"a vector has {len(vector)} numbers, the model says {dimension}"
 
 
-@requirement("INF-ERR-001")
-def test_chat_with_unknown_model(stack_api: RecordingClient) -> None:
+def unknown_model_is_named(stack_api: RecordingClient, path: str) -> None:
     name = f"conformance-missing-{uuid.uuid4().hex[:10]}"
-    response = stack_api.post("/v1/openai/v1/chat/completions", json_body={"model": name, "messages": PROMPT})
+    response = stack_api.post(path, json_body={"model": name, "messages": PROMPT})
     require_authorised(response, {400, 404})
     expect_json_error(response, range(400, 500), "chat with an unknown model")
     assert name in response.text, f"the error does not name the model: {response.text[:300]}"
+
+
+@requirement("INF-ERR-001")
+def test_chat_with_unknown_model(stack_api: RecordingClient) -> None:
+    unknown_model_is_named(stack_api, "/v1/openai/v1/chat/completions")
+
+
+# ------------------------------------------------ OpenAI-compatible routes at /v1 (0.3.0 on)
+
+
+def assistant_choice(answer: Any, where: str) -> dict[str, Any]:
+    """The first choice of a chat completion, after checking the envelope around it."""
+    assert isinstance(answer, dict), f"{where}: the answer is not a JSON object: {answer!r:.300}"
+    assert answer.get("object") == "chat.completion", f"{where}: object is {answer.get('object')!r}"
+    assert isinstance(answer.get("model"), str) and answer["model"], f"{where}: model is {answer.get('model')!r}"
+    choices = answer.get("choices")
+    assert isinstance(choices, list) and choices, f"{where}: no choices in {answer!r:.300}"
+    message = choices[0].get("message") if isinstance(choices[0], dict) else None
+    assert isinstance(message, dict), f"{where}: choices[0] has no message: {choices[0]!r:.200}"
+    return message
+
+
+@requirement("INF-V1-CHAT-001")
+def test_v1_chat(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    body = {"model": llm(stack_api, stack_settings), "messages": PROMPT}
+    answer = stack_api.post("/v1/chat/completions", json_body=body, expect=200).json()
+    message = assistant_choice(answer, "/v1/chat/completions")
+    assert message.get("role") == "assistant", f"choices[0].message.role is {message.get('role')!r}"
+    assert isinstance(message.get("content"), str), f"choices[0].message.content is {message.get('content')!r:.100}"
+
+
+@requirement("INF-V1-CHAT-002")
+def test_v1_chat_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    body = {"model": llm(stack_api, stack_settings), "messages": PROMPT, "stream": True}
+    events = sse_events(stack_api.post("/v1/chat/completions", json_body=body, expect=200), "/v1 stream")
+    kinds = {e.get("object") if isinstance(e, dict) else type(e).__name__ for e in events}
+    assert kinds == {"chat.completion.chunk"}, f"event objects: {kinds}"
+    deltas = [(e.get("choices") or [{}])[0].get("delta") for e in events if e.get("choices")]
+    assert deltas and all(isinstance(d, dict) for d in deltas), (
+        f"chunks without a choices[0].delta: {events[:3]!r:.300}"
+    )
+
+
+@requirement("INF-V1-COMPLETION-001")
+def test_v1_completion(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    body = {"model": llm(stack_api, stack_settings), "prompt": "Say hello.", "max_tokens": 16}
+    answer = stack_api.post("/v1/completions", json_body=body, expect=200).json()
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    assert isinstance(choices, list) and choices, f"no choices in {answer!r:.300}"
+    assert isinstance(choices[0].get("text"), str), f"choices[0].text is {choices[0]!r:.200}"
+
+
+@requirement("INF-V1-EMBED-001")
+def test_v1_embeddings(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    model = pick_model(listed(stack_api), "embedding", stack_settings.provider_id)
+    body = {"model": model_id(model), "input": ["first text", "second text"]}
+    answer = stack_api.post("/v1/embeddings", json_body=body, expect=200).json()
+    data = answer.get("data") if isinstance(answer, dict) else None
+    assert isinstance(data, list) and len(data) == 2, f"expected 2 embeddings, got {answer!r:.200}"
+    dimension = model_field(model, "embedding_dimension") or (model.get("metadata") or {}).get("embedding_dimension")
+    for entry in data:
+        vector = entry.get("embedding") if isinstance(entry, dict) else None
+        assert isinstance(vector, list) and vector, f"an entry has no embedding list: {entry!r:.200}"
+        assert all(isinstance(x, int | float) for x in vector), "an embedding is not numbers"
+        if isinstance(dimension, int):
+            assert len(vector) == dimension, f"an embedding has {len(vector)} numbers, the model says {dimension}"
+    assert len(data[0]["embedding"]) == len(data[1]["embedding"]), "the two embeddings differ in length"
+
+
+@requirement("INF-V1-ERR-001")
+def test_v1_chat_with_unknown_model(stack_api: RecordingClient) -> None:
+    unknown_model_is_named(stack_api, "/v1/chat/completions")

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error
+from conformance.checks.shapes import expect_data_list, expect_json_error, openai_path
 from conformance.checks.test_config import start_expecting_failure
+from conformance.generation import Generation
 from conformance.http import RecordingClient
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
@@ -100,10 +101,12 @@ def test_config_model_missing_from_backend_stops_start_up(scenarios: ScenarioAcc
 
 
 @requirement("REG-TOKEN-001")
-def test_vllm_token_reaches_the_backend(started: tuple[Launched, RecordingClient]) -> None:
+def test_vllm_token_reaches_the_backend(
+    started: tuple[Launched, RecordingClient], stack_generation: Generation
+) -> None:
     launched, api = started
     chat = {"model": f"vllm/{VLLM_MODEL}", "messages": [{"role": "user", "content": "Say hello."}]}
-    api.post("/v1/openai/v1/chat/completions", json_body=chat, expect=200)
+    api.post(openai_path(stack_generation, "chat/completions"), json_body=chat, expect=200)
     seen = [r for r in launched.fakes["vllm"].requests() if r["path"].startswith("/v1/")]
     assert seen, "the vLLM backend received no request"
     wrong = {r["headers"].get("authorization") for r in seen} - {"Bearer conformance-vllm-token"}

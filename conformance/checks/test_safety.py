@@ -142,11 +142,12 @@ def test_shield_registered_at_run_time(scenarios: ScenarioAccess) -> None:
 
 @requirement("SAFE-GATE-001")
 def test_safety_model_gates_the_shield(scenarios: ScenarioAccess) -> None:
-    unset = [
-        s.get("identifier") for s in shields_of(scenarios.client(scenarios.pool.shared("starter-without-ollama").url))
-    ]
+    # The scenario with the variable set first: a dialect without it leaves the check not evaluated.
+    with_model = scenarios.client(scenarios.pool.shared("starter-safety").url)
+    without = scenarios.client(scenarios.pool.shared("starter-without-ollama").url)
+    unset = [s.get("identifier") for s in shields_of(without)]
     assert unset == [], f"shields with SAFETY_MODEL unset: {unset}"
-    shields = [s.get("identifier") for s in shields_of(scenarios.client(scenarios.pool.shared("starter-safety").url))]
+    shields = [s.get("identifier") for s in shields_of(with_model)]
     assert shields == [GUARD_MODEL], f"shields with SAFETY_MODEL={GUARD_MODEL}: {shields}"
 
 

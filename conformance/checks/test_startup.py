@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error
+from conformance.checks.shapes import expect_data_list, expect_json_error, model_provider, openai_path
 from conformance.checks.test_config import start_expecting_failure
+from conformance.generation import Generation
 from conformance.http import RecordingClient
 from conformance.plugin import ScenarioAccess
 
@@ -34,13 +35,14 @@ def test_starter_starts_without_ollama(scenarios: ScenarioAccess) -> None:
 @requirement("START-OLLAMA-002")
 def test_starter_without_ollama_lists_no_ollama_model(scenarios: ScenarioAccess) -> None:
     models = expect_data_list(starter(scenarios).get_json("/v1/models"), "/v1/models")
-    ollama = [m for m in models if isinstance(m, dict) and m.get("provider_id") == "ollama"]
+    ollama = [m for m in models if isinstance(m, dict) and model_provider(m) == "ollama"]
     assert not ollama, f"models of the unreachable Ollama are listed: {ollama!r:.300}"
 
 
 @requirement("START-OLLAMA-003")
-def test_inference_without_ollama_is_a_clear_error(scenarios: ScenarioAccess) -> None:
-    response = starter(scenarios, WITH_MODEL).post("/v1/openai/v1/chat/completions", json_body=CHAT)
+def test_inference_without_ollama_is_a_clear_error(scenarios: ScenarioAccess, stack_generation: Generation) -> None:
+    chat = openai_path(stack_generation, "chat/completions")
+    response = starter(scenarios, WITH_MODEL).post(chat, json_body=CHAT)
     assert response.status != 500, f"a 500 for an unreachable Ollama: {response.text[:300]}"
     expect_json_error(response, {*range(400, 500), 503}, "chat while Ollama is unreachable")
 
@@ -54,11 +56,12 @@ def test_required_ollama_stops_start_up_naming_its_url(scenarios: ScenarioAccess
 
 
 @requirement("START-OLLAMA-005")
-def test_ollama_appearing_later_is_picked_up(scenarios: ScenarioAccess) -> None:
+def test_ollama_appearing_later_is_picked_up(scenarios: ScenarioAccess, stack_generation: Generation) -> None:
     launched = scenarios.pool.launch(STARTER, WITH_MODEL)  # its own instance: this check changes the fake
     api = scenarios.client(launched.url)
-    before = api.post("/v1/openai/v1/chat/completions", json_body=CHAT)
+    chat = openai_path(stack_generation, "chat/completions")
+    before = api.post(chat, json_body=CHAT)
     assert before.status != 200, f"chat succeeded before Ollama was up: {before.text[:200]}"
     launched.fakes["ollama"].up()
-    after: Any = api.post("/v1/openai/v1/chat/completions", json_body=CHAT, expect=200).json()
+    after: Any = api.post(chat, json_body=CHAT, expect=200).json()
     assert (after.get("choices") or [{}])[0].get("message", {}).get("role") == "assistant", f"{after!r:.300}"

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_fields, expect_json_error, pick_model, require_route
+from conformance.checks.shapes import (
+    expect_data_list,
+    expect_fields,
+    expect_json_error,
+    model_id,
+    pick_model,
+    require_route,
+)
 from conformance.http import RecordingClient
 from conformance.plugin import ScenarioAccess
 
@@ -45,7 +52,7 @@ class VectorDBs:
         db_id = unique()
         body = {
             "vector_db_id": db_id,
-            "embedding_model": model["identifier"],
+            "embedding_model": model_id(model),
             "embedding_dimension": (model.get("metadata") or {}).get("embedding_dimension"),
             **({"provider_id": vector_provider} if vector_provider else {}),
             **overrides,
@@ -167,6 +174,7 @@ def test_unknown_vector_db_is_refused(vector_dbs: VectorDBs, route: str) -> None
 def test_faiss_index_survives_a_restart(scenarios: ScenarioAccess) -> None:
     launched = scenarios.pool.launch("core")
     dbs = VectorDBs(scenarios.client(launched.url))
+    require_route(dbs.api, "POST", "/v1/vector-dbs")
     db_id = dbs.create("faiss")
     dbs.insert_samples(db_id)
     dbs.expect_found(db_id, 2)

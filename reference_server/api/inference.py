@@ -3,7 +3,8 @@
 * native: ``POST /v1/inference/chat-completion`` (JSON or server-sent events),
   ``/v1/inference/completion`` and ``/v1/inference/embeddings``;
 * OpenAI-compatible: ``/v1/openai/v1/models``, ``chat/completions`` (streaming too),
-  ``completions`` and ``embeddings``.
+  ``completions`` and ``embeddings``; the last three also at ``/v1/``, where releases since
+  0.3.0 serve them (the reference server sits inside every generation's window).
 
 Requests name our model id; the backend is called with the provider's model id, and answers
 name our id again.
@@ -208,6 +209,7 @@ def _renamed(answer: Any, model_id: str) -> Any:
 
 
 @router.post("/v1/openai/v1/chat/completions")
+@router.post("/v1/chat/completions")
 async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
     stack = stack_of(request)
     model = await _model(request, body.model, "llm")
@@ -226,6 +228,7 @@ async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
 
 
 @router.post("/v1/openai/v1/completions")
+@router.post("/v1/completions")
 async def openai_completion(body: OpenAICompletionRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     model = await _model(request, body.model, "llm")
@@ -234,6 +237,7 @@ async def openai_completion(body: OpenAICompletionRequest, request: Request) -> 
 
 
 @router.post("/v1/openai/v1/embeddings")
+@router.post("/v1/embeddings")
 async def openai_embeddings(body: OpenAIEmbeddingsRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     model = await _model(request, body.model, "embedding")

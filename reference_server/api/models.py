@@ -1,4 +1,7 @@
-"""``/v1/models``: list, get, register and unregister, in the seed era's shapes."""
+"""``/v1/models``: list, get, register and unregister, in the seed era's shapes.
+
+The listing also carries the OpenAI list fields (``object``, ``id``, ``created``, ``owned_by``)
+that the route answers from 0.4.0 on, so clients of either era read it."""
 
 from __future__ import annotations
 

@@ -24,6 +24,10 @@ class Resource(BaseModel):
     provider_resource_id: str
     provider_id: str
 
+    def listed(self, created: int) -> dict[str, Any]:
+        """The entry of ``GET /v1/<kind>``: the stored fields, plus whatever the listing adds."""
+        return self.model_dump()
+
 
 class Model(Resource):
     """The wire shape of a model in the seed's era (0.2.x)."""
@@ -31,6 +35,17 @@ class Model(Resource):
     type: Literal["model"] = "model"
     metadata: dict[str, Any] = Field(default_factory=dict)
     model_type: ModelType = "llm"
+
+    def listed(self, created: int) -> dict[str, Any]:
+        # The seed's fields and, beside them, the OpenAI list entry that releases since 0.4.0
+        # serve at this route: one listing serves clients of either era.
+        return {
+            **self.model_dump(),
+            "id": self.identifier,
+            "object": "model",
+            "created": created,
+            "owned_by": "llama_stack",
+        }
 
 
 def pick_provider(requested: str | None, available: list[str], what: str) -> str:

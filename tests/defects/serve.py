@@ -185,6 +185,18 @@ def expand_disabled_configs() -> None:
     gating._expand_gated_entry = expand
 
 
+def expand_empty_id_configs() -> None:
+    """Expand a provider's body unless its id is exactly ``__disabled__`` (upstream since 0.2.13)."""
+    original = gating._expand_gated_entry
+
+    def expand(entry: dict[str, Any], gate_fields: tuple[str, ...], env: Any, path: str) -> Any:
+        if "provider_type" in entry and gating.substitute(entry.get("provider_id"), env, path) in (None, ""):
+            gating.substitute(entry, env, path)
+        return original(entry, gate_fields, env, path)
+
+    gating._expand_gated_entry = expand
+
+
 def keep_disabled_providers() -> None:
     """List switched-off providers under their sentinel id, as 0.2.15 did."""
     original = gating._gate_providers
@@ -367,6 +379,14 @@ def _drop_last_event(body: bytes) -> bytes | None:
         return None
     events = [e for e in body.split(b"\n\n") if e.strip()]
     return b"\n\n".join(events[:-1]) + b"\n\n"
+
+
+def _seed_fields(model: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in model.items() if k not in ("id", "object", "created", "owned_by")}
+
+
+def _as_user(choice: dict[str, Any]) -> dict[str, Any]:
+    return {**choice, "message": {**choice["message"], "role": "user"}}
 
 
 def _stream_as_json(body: bytes) -> bytes | None:
@@ -848,6 +868,7 @@ DEFECTS: dict[str, Defect] = {
     "malformed-literal": Defect(("CFG-ENV-011",), placeholder_defect("malformed-literal")),
     "traceback-on-config-error": Defect(("CFG-ENV-012",), traceback_on_config_error),
     "disabled-config-expanded": Defect(("CFG-GATE-001",), expand_disabled_configs, breaks_startup=True),
+    "empty-id-config-expanded": Defect(("CFG-GATE-006",), expand_empty_id_configs, breaks_startup=True),
     "disabled-provider-listed": Defect(("CFG-GATE-002",), keep_disabled_providers),
     # Upstream 0.7 registers such a model and then crashes at start-up on '__disabled__'.
     "provider-model-id-gate-ignored": Defect(
@@ -912,6 +933,13 @@ DEFECTS: dict[str, Defect] = {
     "native-stream-without-complete": Defect(
         ("INF-CHAT-002",), rewrite_api(on_path("/v1/inference/chat-completion", _drop_last_event))
     ),
+    "models-listing-seed-shape-only": Defect(
+        ("CORE-MODELS-005",),
+        rewrite_api(json_rule(get("/v1/models"), lambda b: {"data": [_seed_fields(m) for m in b["data"]]})),
+    ),
+    "models-listing-without-object": Defect(
+        ("CORE-MODELS-006",), rewrite_api(json_rule(get("/v1/models"), lambda b: {"data": b["data"]}))
+    ),
     "openai-models-empty": Defect(
         ("INF-OPENAI-001",), rewrite_api(json_rule(get("/v1/openai/v1/models"), lambda b: {"data": []}))
     ),
@@ -924,6 +952,21 @@ DEFECTS: dict[str, Defect] = {
         rewrite_api(
             on_path("/v1/inference/embeddings", _json_edit(lambda b: {"embeddings": [v[:-1] for v in b["embeddings"]]}))
         ),
+    ),
+    "v1-chat-role-user": Defect(
+        ("INF-V1-CHAT-001",),
+        rewrite_api(
+            on_path("/v1/chat/completions", _json_edit(lambda b: {**b, "choices": [_as_user(b["choices"][0])]}))
+        ),
+    ),
+    "v1-stream-as-json": Defect(("INF-V1-CHAT-002",), rewrite_api(on_path("/v1/chat/completions", _stream_as_json))),
+    "v1-completion-without-text": Defect(
+        ("INF-V1-COMPLETION-001",),
+        rewrite_api(on_path("/v1/completions", _json_edit(lambda b: {**b, "choices": [{"index": 0, "text": None}]}))),
+    ),
+    "v1-embeddings-one-short": Defect(
+        ("INF-V1-EMBED-001",),
+        rewrite_api(on_path("/v1/embeddings", _json_edit(lambda b: {**b, "data": b["data"][:1]}))),
     ),
     # auth
     "jwt-rejects-everything": Defect(("AUTH-JWT-001",), rejects_everything("jwt", "Invalid JWT token")),
@@ -952,10 +995,10 @@ DEFECTS: dict[str, Defect] = {
     "quota-without-retry-after": Defect(("QUOTA-006",), quota_without_retry_after),
     "health-counted": Defect(("QUOTA-007",), health_counted),
     "unknown-model-500": Defect(
-        ("INF-ERR-001",),
+        ("INF-ERR-001", "INF-V1-ERR-001"),
         rewrite_api(
             json_rule(
-                lambda m, p, c: p == "/v1/openai/v1/chat/completions" and c == 404,
+                lambda m, p, c: p in ("/v1/openai/v1/chat/completions", "/v1/chat/completions") and c == 404,
                 lambda b: {"error": {"message": "oops"}},
                 500,
             )

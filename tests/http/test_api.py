@@ -40,7 +40,7 @@ def test_register_get_list_unregister(server: Server) -> None:
     assert [m["identifier"] for m in httpx.get(server.url + "/v1/models").json()["data"]] == ["alias"]
     assert httpx.delete(server.url + "/v1/models/alias").status_code == 200
     assert httpx.get(server.url + "/v1/models/alias").status_code == 404
-    assert httpx.get(server.url + "/v1/models").json() == {"data": []}
+    assert httpx.get(server.url + "/v1/models").json() == {"object": "list", "data": []}
 
 
 def test_ids_with_slashes_and_colons(server: Server) -> None:
