@@ -154,6 +154,54 @@ def start_reference(config: Path, workdir: Path, label: str | None = None) -> tu
     return process, ready
 
 
+Target = tuple[str, ManagedProcess | None, str, str | None, str | None]
+
+
+def measure(targets: list[Target], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Median figures of interleaved rounds. The first two targets are the ceiling without and
+    with the Authorization header; a target is compared with the ceiling that got the same
+    request, so the cost of parsing an 800-byte header (the server's, not the app's) is not
+    charged to authentication.
+
+    Each round measures the ceiling and then every target, so a ratio compares two figures
+    taken seconds apart: the machine's drift over a run (it moved the ceiling by 30 % in one
+    run) cancels out of the ratios instead of landing on whichever target ran in a slow spell."""
+    rounds: list[list[Load]] = []
+    for index in range(args.rounds):
+        print(f"round {index + 1} of {args.rounds} ...", file=sys.stderr)
+        rounds.append([load(url, args.duration, args.connections, auth, chat) for _, _, url, auth, chat in targets])
+    rows: list[dict[str, Any]] = []
+    for position, (label, process, *_rest) in enumerate(targets):
+        runs = [r[position] for r in rounds]
+        ceiling = 1 if targets[position][3] else 0
+        ratios = [r[position].rps / r[ceiling].rps for r in rounds]
+        row: dict[str, Any] = {
+            "target": label,
+            "rps": statistics.median(x.rps for x in runs),
+            "p50": statistics.median(x.p50_ms for x in runs),
+            "p99": statistics.median(x.p99_ms for x in runs),
+            "ratio": statistics.median(ratios),
+            "ratio_range": [min(ratios), max(ratios)],
+            "rps_runs": [x.rps for x in runs],
+            "tool": runs[0].tool,
+        }
+        if process is not None:
+            row["rss_mb"] = peak_rss_mb(process.pid)
+        rows.append(row)
+    return rows
+
+
+def start_ceiling(body: str, workdir: Path, running: list[ManagedProcess]) -> str:
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "ceiling:app", "--port", str(port), "--log-level", "warning"]
+    argv += ["--no-access-log", "--app-dir", str(ROOT / "bench")]
+    ceiling = ManagedProcess(argv, {**os.environ, "CEILING_BODY": body}, workdir, "ceiling")
+    running.append(ceiling)
+    url = f"http://127.0.0.1:{port}"
+    ceiling.wait_for_http(url + "/v1/health", 30)
+    return url
+
+
 def cold_start(config: Path, workdir: Path, runs: int = 7) -> list[float]:
     times = []
     for index in range(runs):
@@ -168,12 +216,18 @@ def cold_start(config: Path, workdir: Path, runs: int = 7) -> list[float]:
 def report(rows: list[dict[str, Any]], starts: list[float], suite: float | None, args: argparse.Namespace) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"{args.connections} connections, {args.duration} s per target; load: {rows[0]['tool']}"
+        f"{args.connections} connections, {args.duration} s per target and round, {args.rounds} interleaved "
+        f"rounds (medians); load: {rows[0]['tool']}"
     )
-    print(f"{'target':58} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'peak RSS':>9}")
+    print(f"{'target':52} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'ratio range':>12} {'peak RSS':>9}")
     for row in rows:
         rss = f"{row['rss_mb']:.0f} MB" if "rss_mb" in row else ""
-        print(f"{row['target']:58} {row['rps']:9.0f} {row['p50']:8.2f} {row['p99']:8.2f} {row['ratio']:6.0%} {rss:>9}")
+        low, high = row["ratio_range"]
+        spread = f"{low:.0%}-{high:.0%}"
+        print(
+            f"{row['target']:52} {row['rps']:7.0f} {row['p50']:7.2f} {row['p99']:7.2f} {row['ratio']:6.0%} "
+            f"{spread:>12} {rss:>9}"
+        )
     print(
         f"cold start to first healthy /v1/health: median {statistics.median(starts):.3f} s "
         f"({', '.join(f'{s:.3f}' for s in starts)})"
@@ -192,6 +246,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python bench/run.py")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their medians")
     parser.add_argument("--suite", action="store_true", help="also time the main job (the whole suite)")
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this file")
     args = parser.parse_args()
@@ -205,67 +260,32 @@ def main() -> int:
         "jwt": base + JWT.format(jwks=jwks.url),
         "jwt+quota": base + JWT.format(jwks=jwks.url) + QUOTA.format(state=work),
     }
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
+    running: list[ManagedProcess] = []
     try:
         paths = {}
         for name, text in configs.items():
             paths[name] = work / f"{name.replace('+', '-')}.yaml"
             paths[name].write_text(text)
         plain, plain_url = start_reference(paths["plain"], work)
+        running.append(plain)
         body = httpx.get(plain_url + "/v1/models").text
-        port = free_port()
-        ceiling = ManagedProcess(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "ceiling:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--app-dir",
-                str(ROOT / "bench"),
-            ],
-            {**os.environ, "CEILING_BODY": body},
-            work,
-            "ceiling",
-        )
-        ceiling.wait_for_http(f"http://127.0.0.1:{port}/v1/health", 30)
-        top = load(f"http://127.0.0.1:{port}/v1/models", args.duration, args.connections)
-        ceiling.stop()
-        rows.append(
-            {
-                "target": "ceiling (bare Starlette, same body)",
-                "rps": top.rps,
-                "p50": top.p50_ms,
-                "p99": top.p99_ms,
-                "ratio": 1.0,
-                "tool": top.tool,
-            }
-        )
-        measured = [("GET /v1/models", plain, plain_url, None, None)]
+        ceiling_url = start_ceiling(body, work, running)
+        targets: list[Target] = [
+            ("ceiling (bare Starlette, same body)", None, ceiling_url + "/v1/models", None, None),
+            ("ceiling, same Authorization header", None, ceiling_url + "/v1/models", token, None),
+            ("GET /v1/models", plain, plain_url + "/v1/models", None, None),
+        ]
         for name in ("jwt", "jwt+quota"):
             process, url = start_reference(paths[name], work)
-            measured.append((f"GET /v1/models, {name}", process, url, token, None))
-        measured.append(("POST /v1/openai/v1/chat/completions via fake Ollama", plain, plain_url, None, CHAT))
-        for label, process, url, auth, chat in measured:
-            path = "/v1/openai/v1/chat/completions" if chat else "/v1/models"
-            figures = load(url + path, args.duration, args.connections, auth, chat)
-            rows.append(
-                {
-                    "target": label,
-                    "rps": figures.rps,
-                    "p50": figures.p50_ms,
-                    "p99": figures.p99_ms,
-                    "ratio": figures.rps / top.rps,
-                    "tool": figures.tool,
-                    "rss_mb": peak_rss_mb(process.pid),
-                }
-            )
-        for _label, process, *_ in measured:
+            running.append(process)
+            targets.append((f"GET /v1/models, {name}", process, url + "/v1/models", token, None))
+        chat_url = plain_url + "/v1/openai/v1/chat/completions"
+        targets.append(("POST /v1/openai/v1/chat/completions via fake Ollama", plain, chat_url, None, CHAT))
+        rows = measure(targets, args)
+        for process in running:
             process.stop()
+        running.clear()
         starts = cold_start(paths["plain"], work)
         suite = None
         if args.suite:
@@ -278,6 +298,8 @@ def main() -> int:
             )
             suite = time.perf_counter() - began
     finally:
+        for process in running:
+            process.stop()
         ollama.stop()
         jwks.stop()
     report(rows, starts, suite, args)

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from reference_server.api.deps import principal_of, stack_of
 from reference_server.resources.registry import ResourceRegistry
@@ -18,11 +19,17 @@ from reference_server.stack import Stack
 
 
 def add_read_routes(router: APIRouter, path: str, registry_of: Callable[[Stack], ResourceRegistry[Any]]) -> None:
-    async def list_all(request: Request) -> JSONResponse:
-        return JSONResponse({"data": registry_of(stack_of(request)).listing(principal_of(request))})
+    async def list_all(request: Request) -> Response:
+        body = registry_of(stack_of(request)).listing_body(principal_of(request))
+        return Response(body, media_type="application/json")
 
     async def get_one(identifier: str, request: Request) -> JSONResponse:
         return JSONResponse(registry_of(stack_of(request)).get(identifier, principal_of(request)).model_dump())
 
+    # Listing is the hottest route: a plain Starlette route serves it, ahead of the APIRoute
+    # that documents it (OpenAPI, /v1/inspect/routes) and is never reached. It takes no
+    # parameters, so FastAPI's per-request dependency solving would buy nothing; skipping it
+    # saves about a third of the request's time in the app.
+    router.routes.append(Route(path, list_all, methods=["GET"], include_in_schema=False))
     router.add_api_route(path, list_all, methods=["GET"])
     router.add_api_route(path + "/{identifier:path}", get_one, methods=["GET"])

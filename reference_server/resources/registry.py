@@ -10,6 +10,7 @@ it; `reference_server.resources.access` decides who else sees it.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Generic, TypeVar
 
 from reference_server.auth.principal import Principal
@@ -30,6 +31,8 @@ class ResourceRegistry(Generic[R]):
     field = "resource"  # the record's key for the resource itself: ``{field: ..., "owner": ...}``
     prefix = "registry:resource:"
     schema: type[Resource] = Resource
+    # Fields of ``GET /v1/<kind>`` beside ``data`` (the models listing adds OpenAI's ``object``).
+    envelope: dict[str, Any] = {}  # noqa: RUF012 (read-only class data)
 
     def __init__(self, store: SqliteKVStore) -> None:
         self._store = store
@@ -44,6 +47,7 @@ class ResourceRegistry(Generic[R]):
             self._items[self._id(item)] = item
             self._owners[self._id(item)] = stored.get("owner")
         self._listing: list[dict[str, Any]] | None = None
+        self._bodies: dict[tuple[str, ...], bytes] = {}
         store.on_reopen.append(self._write_back)
 
     @staticmethod
@@ -70,11 +74,32 @@ class ResourceRegistry(Generic[R]):
         self._store.set(self.prefix + identifier, self._record(item, owner))
         self._items[identifier] = item
         self._owners[identifier] = owner
+        self._forget_listing()
+
+    def _forget_listing(self) -> None:
         self._listing = None
+        self._bodies = {}
+
+    def listing_body(self, viewer: Principal | None = None) -> bytes:
+        """The encoded ``GET /v1/<kind>`` answer for a viewer.
+
+        Listing is the hottest read and changes rarely, so its JSON is encoded once per set of
+        visible entries (one set without auth; one per distinct visibility with it) until the
+        next change, instead of on every request."""
+        entries = self.listing(viewer)
+        key = tuple(str(entry["identifier"]) for entry in entries)
+        body = self._bodies.get(key)
+        if body is None:
+            if len(self._bodies) >= 256:  # many distinct viewers: stay bounded
+                self._bodies.clear()
+            answer = {**self.envelope, "data": entries}
+            body = self._bodies[key] = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+        return body
 
     def listing(self, viewer: Principal | None = None) -> list[dict[str, Any]]:
         if self._listing is None:
-            self._listing = [item.model_dump() for item in self._items.values()]
+            created = int(time.time())
+            self._listing = [item.listed(created) for item in self._items.values()]
         if viewer is None:
             return self._listing
         return [entry for entry in self._listing if can_see(viewer, self._owners.get(str(entry["identifier"])))]
@@ -113,7 +138,7 @@ class ResourceRegistry(Generic[R]):
         self._store.delete(self.prefix + identifier)
         del self._items[identifier]
         self._owners.pop(identifier, None)
-        self._listing = None
+        self._forget_listing()
 
 
 class ModelRegistry(ResourceRegistry[Model]):
@@ -121,6 +146,7 @@ class ModelRegistry(ResourceRegistry[Model]):
     field = "model"
     prefix = "registry:model:"
     schema = Model
+    envelope = {"object": "list"}  # noqa: RUF012 (read-only class data)
 
     def models(self, viewer: Principal | None = None) -> list[Model]:
         return self.all(viewer)
