@@ -54,6 +54,7 @@ QUOTA = """  quota:
     anonymous_max_requests: 1000000000
     authenticated_max_requests: 1000000000
 """
+MAIN_JOB = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
 CHAT = json.dumps({"model": "llama3.2:3b", "messages": [{"role": "user", "content": "hi"}]})
 
 
@@ -291,7 +292,8 @@ def main() -> int:
         if args.suite:
             began = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                # The main job as dev.py runs it (-n auto), into a scratch report folder.
+                [*MAIN_JOB, "--conformance-report", str(work / "suite-report")],
                 cwd=ROOT,
                 check=False,
                 capture_output=True,
