@@ -29,14 +29,23 @@ def llm(stack_api: RecordingClient, settings: Settings) -> str:
     return model_id(pick_model(listed(stack_api), "llm", settings.provider_id))
 
 
+def expect_assistant_text(message: Any, where: str) -> None:
+    assert isinstance(message, dict), f"no {where} in the answer"
+    assert message.get("role") == "assistant", f"{where}.role is {message.get('role')!r}"
+    assert isinstance(message.get("content"), str), f"{where}.content is {message.get('content')!r:.100}"
+
+
+def expect_chunks(events: list[Any]) -> None:
+    kinds = {e.get("object") if isinstance(e, dict) else type(e).__name__ for e in events}
+    assert kinds == {"chat.completion.chunk"}, f"event objects: {kinds}"
+
+
 @requirement("INF-CHAT-001")
 def test_native_chat(stack_api: RecordingClient, stack_settings: Settings) -> None:
     body = {"model_id": llm(stack_api, stack_settings), "messages": PROMPT}
     answer = stack_api.post("/v1/inference/chat-completion", json_body=body, expect=200).json()
-    message = answer.get("completion_message") if isinstance(answer, dict) else None
-    assert isinstance(message, dict), f"no completion_message in {answer!r:.300}"
-    assert message.get("role") == "assistant", f"completion_message.role is {message.get('role')!r}"
-    assert isinstance(message.get("content"), str), f"completion_message.content is {message.get('content')!r:.100}"
+    assert isinstance(answer, dict), f"the answer is not a JSON object: {answer!r:.300}"
+    expect_assistant_text(answer.get("completion_message"), "completion_message")
 
 
 @requirement("INF-CHAT-002")
@@ -71,8 +80,7 @@ def test_openai_chat(stack_api: RecordingClient, stack_settings: Settings) -> No
 def test_openai_chat_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
     body = {"model": llm(stack_api, stack_settings), "messages": PROMPT, "stream": True}
     events = sse_events(stack_api.post("/v1/openai/v1/chat/completions", json_body=body, expect=200), "OpenAI stream")
-    kinds = {e.get("object") if isinstance(e, dict) else type(e).__name__ for e in events}
-    assert kinds == {"chat.completion.chunk"}, f"event objects: {kinds}"
+    expect_chunks(events)
 
 
 @requirement("INF-EMBED-001")
@@ -120,17 +128,14 @@ def assistant_choice(answer: Any, where: str) -> dict[str, Any]:
 def test_v1_chat(stack_api: RecordingClient, stack_settings: Settings) -> None:
     body = {"model": llm(stack_api, stack_settings), "messages": PROMPT}
     answer = stack_api.post("/v1/chat/completions", json_body=body, expect=200).json()
-    message = assistant_choice(answer, "/v1/chat/completions")
-    assert message.get("role") == "assistant", f"choices[0].message.role is {message.get('role')!r}"
-    assert isinstance(message.get("content"), str), f"choices[0].message.content is {message.get('content')!r:.100}"
+    expect_assistant_text(assistant_choice(answer, "/v1/chat/completions"), "choices[0].message")
 
 
 @requirement("INF-V1-CHAT-002")
 def test_v1_chat_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
     body = {"model": llm(stack_api, stack_settings), "messages": PROMPT, "stream": True}
     events = sse_events(stack_api.post("/v1/chat/completions", json_body=body, expect=200), "/v1 stream")
-    kinds = {e.get("object") if isinstance(e, dict) else type(e).__name__ for e in events}
-    assert kinds == {"chat.completion.chunk"}, f"event objects: {kinds}"
+    expect_chunks(events)
     deltas = [(e.get("choices") or [{}])[0].get("delta") for e in events if e.get("choices")]
     assert deltas and all(isinstance(d, dict) for d in deltas), (
         f"chunks without a choices[0].delta: {events[:3]!r:.300}"
