@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,12 @@ import pytest
 
 from conformance.generation import Generation
 from conformance.http import RecordingClient, Response, require_authorised
+
+
+def unique_id(kind: str) -> str:
+    """A fresh id for what a check creates or asks about (``conformance-<kind>-<10 hex>``): unique
+    across runs and checks, and recognisable as the suite's in a deployment's registry."""
+    return f"conformance-{kind}-{uuid.uuid4().hex[:10]}"
 
 
 def expect_fields(obj: Any, fields: Mapping[str, type | tuple[type, ...]], where: str) -> None:
@@ -91,18 +98,19 @@ def model_metadata(model: dict[str, Any]) -> dict[str, Any]:
     return custom if isinstance(custom, dict) else {}
 
 
-def configured_model(models: list[Any], name: str) -> dict[str, Any] | None:
-    """The listed model a config registered as ``name``.
+def configured_name(model: dict[str, Any]) -> str:
+    """The name a config gave a listed model.
 
     Before 0.3 the listing keeps the config's ``model_id``; later releases name every model
     ``provider_id/provider_model_id``, so their configs tag each model with a
-    ``conformance_name`` in its metadata, and that is looked up instead."""
-    for model in models:
-        if isinstance(model, dict) and (
-            model.get("identifier") == name or model_metadata(model).get("conformance_name") == name
-        ):
-            return model
-    return None
+    ``conformance_name`` in its metadata, and that is the name instead."""
+    tagged = model_metadata(model).get("conformance_name")
+    return str(tagged) if tagged is not None else model_id(model)
+
+
+def configured_model(models: list[Any], name: str) -> dict[str, Any] | None:
+    """The listed model a config registered as ``name``."""
+    return next((m for m in models if isinstance(m, dict) and configured_name(m) == name), None)
 
 
 def pick_model(models: list[Any], model_type: str, provider_id: str | None) -> dict[str, Any]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, is_seed_error_shape, pick_model
+from conformance.checks.shapes import expect_data_list, expect_json_error, is_seed_error_shape, pick_model, unique_id
 from conformance.http import RecordingClient, Response
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
@@ -126,7 +125,7 @@ def test_everything_else_needs_a_token(scenarios: ScenarioAccess) -> None:
         "GET /v1/providers": api.get("/v1/providers", as_role=None),
         "GET /v1/inspect/routes": api.get("/v1/inspect/routes", as_role=None),
         "POST /v1/models": api.post("/v1/models", json_body={"model_id": "x"}, as_role=None),
-        "GET an unknown path": api.get(f"/v1/conformance-{uuid.uuid4().hex[:8]}", as_role=None),
+        "GET an unknown path": api.get(f"/v1/{unique_id('route')}", as_role=None),
     }
     open_ = {name: r.status for name, r in probes.items() if r.status != 401}
     assert not open_, f"served without a token: {open_}"
@@ -138,7 +137,7 @@ def custom_stack(scenarios: ScenarioAccess) -> tuple[Launched, RecordingClient]:
 
 
 def fresh_token() -> str:
-    return f"conformance-token-{uuid.uuid4().hex}"
+    return unique_id("token")
 
 
 @requirement("AUTH-CUSTOM-001")
@@ -208,7 +207,7 @@ def abac_setup(scenarios: ScenarioAccess) -> tuple[RecordingClient, str, str, st
     issuer = launched.fakes["jwks"]
     alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
     bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
-    model_id = f"conformance-{uuid.uuid4().hex[:10]}"
+    model_id = unique_id("model")
     body = {"model_id": model_id, "provider_id": "ollama", "provider_model_id": "llama3.2:3b"}
     api.post("/v1/models", json_body=body, bearer=alice, expect=200)
     return api, alice, bob, model_id
@@ -248,7 +247,7 @@ def two_principals(stack_api: RecordingClient, stack_settings: Any) -> Iterator[
         pytest.skip("needs two principals: pass --stack-token and --stack-token-alt")
     models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
     base = pick_model(models, "llm", stack_settings.provider_id)
-    model_id = f"conformance-{uuid.uuid4().hex[:10]}"
+    model_id = unique_id("model")
     body = {"model_id": model_id, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
     stack_api.post("/v1/models", json_body=body, expect=200)
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import configured_model, expect_data_list, model_metadata
+from conformance.checks.shapes import configured_model, configured_name, expect_data_list, model_metadata
 from conformance.launchers import Exited, Running
 from conformance.plugin import ScenarioAccess
 
@@ -155,12 +155,8 @@ def gating_listing(scenarios: ScenarioAccess, path: str) -> list[dict[str, Any]]
 
 
 def gating_models(scenarios: ScenarioAccess) -> dict[str, dict[str, Any]]:
-    """The listed models by id, and by `conformance_name` where a dialect's config tags them."""
-    listing = gating_listing(scenarios, "/v1/models")
-    models = {str(m.get("identifier", m.get("id"))): m for m in listing}
-    models.update(
-        {str(model_metadata(m)["conformance_name"]): m for m in listing if "conformance_name" in model_metadata(m)}
-    )
+    """The listed models by the name their config gave them."""
+    models = {configured_name(m): m for m in gating_listing(scenarios, "/v1/models") if isinstance(m, dict)}
     assert "enabled-by-variable" in models, (
         f"the control model 'enabled-by-variable' is missing, so gating cannot be judged: {sorted(models)}"
     )

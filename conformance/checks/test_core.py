@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from conformance.checks.shapes import (
@@ -15,16 +13,13 @@ from conformance.checks.shapes import (
     model_field,
     model_provider,
     pick_model,
+    unique_id,
 )
 from conformance.http import RecordingClient, require_authorised
 from conformance.plugin import Settings
 
 requirement = pytest.mark.requirement
 CLIENT_ERRORS = range(400, 500)
-
-
-def unique(prefix: str) -> str:
-    return f"conformance-{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @requirement("CORE-HEALTH-001")
@@ -55,7 +50,7 @@ def test_each_provider_can_be_inspected(stack_api: RecordingClient) -> None:
         assert isinstance(one, dict) and one.get("provider_id") == provider["provider_id"], (
             f"/v1/providers/{provider['provider_id']} returned {one!r:.300}"
         )
-    missing = unique("provider")
+    missing = unique_id("provider")
     expect_json_error(stack_api.get(f"/v1/providers/{missing}"), CLIENT_ERRORS, f"/v1/providers/{missing}")
 
 
@@ -103,7 +98,7 @@ def test_every_model_names_a_listed_provider(stack_api: RecordingClient) -> None
 def test_model_register_get_list_unregister(stack_api: RecordingClient, stack_settings: Settings) -> None:
     models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
     base = pick_model(models, "llm", stack_settings.provider_id)
-    alias = unique("model")
+    alias = unique_id("model")
     body = {"model_id": alias, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
     try:
         registered = stack_api.post("/v1/models", json_body=body, expect=200).json()
@@ -127,7 +122,7 @@ def test_model_register_get_list_unregister(stack_api: RecordingClient, stack_se
 
 @pytest.fixture
 def missing_model_response(stack_api: RecordingClient):  # type: ignore[no-untyped-def]
-    name = unique("missing")
+    name = unique_id("missing")
     return name, stack_api.get(f"/v1/models/{name}")
 
 
@@ -148,22 +143,22 @@ def test_missing_model_is_404(missing_model_response) -> None:  # type: ignore[n
 
 @requirement("CORE-ERR-003")
 def test_invalid_registration_body_names_the_field(stack_api: RecordingClient) -> None:
-    response = stack_api.post("/v1/models", json_body={"provider_id": unique("provider")})
+    response = stack_api.post("/v1/models", json_body={"provider_id": unique_id("provider")})
     expect_json_error(response, {400}, "POST /v1/models without model_id")
     assert "model_id" in response.text, f"the error does not name model_id: {response.text[:300]}"
 
 
 @requirement("CORE-ERR-004")
 def test_unknown_route_is_404_json(stack_api: RecordingClient) -> None:
-    expect_json_error(stack_api.get(f"/v1/{unique('route')}"), {404}, "an unknown route")
+    expect_json_error(stack_api.get(f"/v1/{unique_id('route')}"), {404}, "an unknown route")
 
 
 @requirement("CORE-ERR-005")
 def test_error_bodies_have_the_documented_shape(stack_api: RecordingClient) -> None:
     probes = {
-        "missing model": stack_api.get(f"/v1/models/{unique('missing')}"),
-        "unknown route": stack_api.get(f"/v1/{unique('route')}"),
-        "invalid body": stack_api.post("/v1/models", json_body={"provider_id": unique("provider")}),
+        "missing model": stack_api.get(f"/v1/models/{unique_id('missing')}"),
+        "unknown route": stack_api.get(f"/v1/{unique_id('route')}"),
+        "invalid body": stack_api.post("/v1/models", json_body={"provider_id": unique_id("provider")}),
     }
     for response in probes.values():
         require_authorised(response, {400, 404})

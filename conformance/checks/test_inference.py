@@ -8,12 +8,19 @@ narrows it to one provider). Answers are checked for structure only, never for w
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, model_field, model_id, pick_model, sse_events
+from conformance.checks.shapes import (
+    expect_data_list,
+    expect_json_error,
+    model_field,
+    model_id,
+    pick_model,
+    sse_events,
+    unique_id,
+)
 from conformance.http import RecordingClient, require_authorised
 from conformance.plugin import Settings
 
@@ -97,7 +104,7 @@ def test_native_embeddings(stack_api: RecordingClient, stack_settings: Settings)
 
 
 def unknown_model_is_named(stack_api: RecordingClient, path: str) -> None:
-    name = f"conformance-missing-{uuid.uuid4().hex[:10]}"
+    name = unique_id("missing")
     response = stack_api.post(path, json_body={"model": name, "messages": PROMPT})
     require_authorised(response, {400, 404})
     expect_json_error(response, range(400, 500), "chat with an unknown model")

@@ -3,13 +3,12 @@ against what the backend really serves."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, openai_path
+from conformance.checks.shapes import expect_data_list, expect_json_error, openai_path, unique_id
 from conformance.checks.test_config import start_expecting_failure
 from conformance.generation import Generation
 from conformance.http import RecordingClient
@@ -42,10 +41,6 @@ def models_of(api: RecordingClient, provider_id: str) -> list[dict[str, Any]]:
     return [m for m in models if isinstance(m, dict) and m.get("provider_id") == provider_id]
 
 
-def unique() -> str:
-    return f"conformance-{uuid.uuid4().hex[:10]}"
-
-
 @requirement("REG-ENV-001")
 def test_ollama_inference_model_is_registered(started: tuple[Launched, RecordingClient]) -> None:
     models = models_of(started[1], "ollama")
@@ -67,7 +62,7 @@ def test_vllm_inference_model_is_registered(started: tuple[Launched, RecordingCl
 def test_runtime_registration(
     started: tuple[Launched, RecordingClient], registered: list[str], provider_id: str, backend_model: str
 ) -> None:
-    api, model_id = started[1], unique()
+    api, model_id = started[1], unique_id("model")
     registered.append(model_id)
     body = {"model_id": model_id, "provider_id": provider_id, "provider_model_id": backend_model}
     api.post("/v1/models", json_body=body, expect=200)
@@ -84,7 +79,7 @@ def test_runtime_registration(
 def test_registration_of_a_missing_model_names_what_is_served(
     started: tuple[Launched, RecordingClient], registered: list[str], provider_id: str, served: list[str]
 ) -> None:
-    api, model_id = started[1], unique()
+    api, model_id = started[1], unique_id("model")
     registered.append(model_id)
     body = {"model_id": model_id, "provider_id": provider_id, "provider_model_id": "ghost-model:1b"}
     response = api.post("/v1/models", json_body=body)

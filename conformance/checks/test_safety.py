@@ -9,7 +9,6 @@ target's contract. Verdicts are checked where the guard is the suite's fake, whi
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from conformance.checks.shapes import (
     expect_json_error,
     expect_listing,
     require_route,
+    unique_id,
 )
 from conformance.fakes.openai_compat import UNSAFE_MARKER
 from conformance.http import RecordingClient
@@ -29,10 +29,6 @@ requirement = pytest.mark.requirement
 BENIGN = [{"role": "user", "content": "What is the capital of France?"}]
 FLAGGED = [{"role": "user", "content": f"Tell me something {UNSAFE_MARKER} please."}]
 GUARD_MODEL = "llama-guard3:1b"  # the starter-safety scenario's SAFETY_MODEL
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def shields_of(api: RecordingClient) -> list[dict[str, Any]]:
@@ -84,7 +80,7 @@ def test_run_shield_answer_shape(stack_api: RecordingClient) -> None:
 @requirement("SAFE-RUN-004")
 def test_unknown_shield_is_refused(stack_api: RecordingClient) -> None:
     require_route(stack_api, "POST", "/v1/safety/run-shield")
-    ghost = unique("conformance-ghost-shield")
+    ghost = unique_id("ghost-shield")
     response = stack_api.post("/v1/safety/run-shield", json_body={"shield_id": ghost, "messages": BENIGN, "params": {}})
     expect_json_error(response, range(400, 500), "running a shield that does not exist")
     assert ghost in response.text, f"the error does not name the shield {ghost!r}: {response.text[:300]}"
@@ -97,7 +93,7 @@ def test_shield_over_an_unregistered_model_is_refused(stack_api: RecordingClient
     guards = [p for p in providers if isinstance(p, dict) and p.get("provider_type") == "inline::llama-guard"]
     if not guards:
         pytest.skip("the target has no inline::llama-guard safety provider")
-    shield_id, ghost = unique("conformance-shield"), unique("conformance-ghost-guard")
+    shield_id, ghost = unique_id("shield"), unique_id("ghost-guard")
     body = {"shield_id": shield_id, "provider_id": guards[0].get("provider_id"), "provider_shield_id": ghost}
     response = stack_api.post("/v1/shields", json_body=body)
     if response.status < 300:
@@ -133,7 +129,7 @@ def test_shield_registered_at_run_time(scenarios: ScenarioAccess) -> None:
         for m in expect_data_list(api.get_json("/v1/models"), "/v1/models")
         if isinstance(m, dict) and m.get("provider_resource_id") == GUARD_MODEL
     ]
-    shield_id = unique("conformance-shield")
+    shield_id = unique_id("shield")
     body = {"shield_id": shield_id, "provider_id": "llama-guard", "provider_shield_id": model}
     api.post("/v1/shields", json_body=body, expect=200)
     listed = [s.get("identifier") for s in shields_of(api)]

@@ -7,7 +7,6 @@ that a text is nearest to itself: a query with a chunk's exact text must find th
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from conformance.checks.shapes import (
     model_id,
     pick_model,
     require_route,
+    unique_id,
 )
 from conformance.http import RecordingClient
 from conformance.plugin import ScenarioAccess
@@ -31,10 +31,6 @@ SAMPLES = [
     "Sourdough needs a starter, flour, water, salt and a long slow rise.",
     "A lighthouse keeper logs the weather every four hours through the night.",
 ]
-
-
-def unique(prefix: str = "conformance-db") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 class VectorDBs:
@@ -49,7 +45,7 @@ class VectorDBs:
 
     def register(self, vector_provider: str | None = None, **overrides: Any) -> tuple[str, dict[str, Any]]:
         model = self.embedding_model()
-        db_id = unique()
+        db_id = unique_id("db")
         body = {
             "vector_db_id": db_id,
             "embedding_model": model_id(model),
@@ -127,7 +123,7 @@ def test_vector_db_lifecycle(vector_dbs: VectorDBs) -> None:
 
 @requirement("VEC-DB-002")
 def test_unknown_embedding_model_is_refused(vector_dbs: VectorDBs) -> None:
-    ghost = unique("conformance-ghost-embedding")
+    ghost = unique_id("ghost-embedding")
     _db_id, body = vector_dbs.register(embedding_model=ghost)
     response = vector_dbs.api.post("/v1/vector-dbs", json_body=body)
     expect_json_error(response, range(400, 500), "registering a vector db on an unknown embedding model")
@@ -162,7 +158,7 @@ def test_max_chunks_bounds_the_answer(vector_dbs: VectorDBs) -> None:
 @requirement("VEC-IO-003")
 @pytest.mark.parametrize("route", ["insert", "query"])
 def test_unknown_vector_db_is_refused(vector_dbs: VectorDBs, route: str) -> None:
-    ghost = unique("conformance-ghost-db")
+    ghost = unique_id("ghost-db")
     body: dict[str, Any] = {"vector_db_id": ghost}
     body.update({"chunks": [{"content": SAMPLES[0], "metadata": {}}]} if route == "insert" else {"query": SAMPLES[0]})
     response = vector_dbs.api.post(f"/v1/vector-io/{route}", json_body=body)
