@@ -1,34 +1,31 @@
 """``/v1/models``: list, get, register and unregister, in the seed era's shapes.
 
-The listing also carries the OpenAI list fields (``object``, ``id``, ``created``, ``owned_by``)
-that the route answers from 0.4.0 on, so clients of either era read it."""
+Every model answer (list, get, register) also carries the OpenAI model fields (``id``,
+``object``, ``created``, ``owned_by``), and the listing ``object: list``, as releases since
+0.4.0 answer, so clients of either era read them."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.resources import add_read_routes
 from reference_server.api.strict_routes import strict_router
+from reference_server.config.schema import ModelInput
 from reference_server.errors import Conflict
 from reference_server.resources.models import build_model
 
 router = strict_router("models")
 
 
-class RegisterModelRequest(BaseModel):
-    # Clients of other releases send extra fields; they are ignored, as upstream does.
-    model_config = ConfigDict(extra="ignore")
+class RegisterModelRequest(ModelInput):
+    """A config's ``models`` entry, over HTTP: the same fields and rules, so a config that starts
+    is a request that succeeds. Clients of other releases send extra fields; they are ignored,
+    as upstream does, and a JSON number is not taken for an id."""
 
-    model_id: str
-    provider_id: str | None = None
-    provider_model_id: str | None = None
-    model_type: Literal["llm", "embedding"] = "llm"
-    metadata: dict[str, Any] | None = None
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=False)
 
 
 add_read_routes(router, "/v1/models", lambda stack: stack.models)
@@ -41,7 +38,7 @@ async def register_model(body: RegisterModelRequest, request: Request) -> JSONRe
     # The backend must serve the model (Ollama may resolve a bare name to ``name:latest``).
     resolved = await stack.inference(requested.provider_id).check_model(requested.provider_resource_id)
     model = requested.model_copy(update={"provider_resource_id": resolved})
-    return JSONResponse(stack.models.register(model, principal_of(request)).model_dump())
+    return JSONResponse(stack.models.register(model, principal_of(request)).wire())
 
 
 @router.delete("/v1/models/{model_id:path}")

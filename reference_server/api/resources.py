@@ -24,7 +24,7 @@ def add_read_routes(router: APIRouter, path: str, registry_of: Callable[[Stack],
         return Response(body, media_type="application/json")
 
     async def get_one(identifier: str, request: Request) -> JSONResponse:
-        return JSONResponse(registry_of(stack_of(request)).get(identifier, principal_of(request)).model_dump())
+        return JSONResponse(registry_of(stack_of(request)).get(identifier, principal_of(request)).wire())
 
     # Listing is the hottest route: a plain Starlette route serves it, ahead of the APIRoute
     # that documents it (OpenAPI, /v1/inspect/routes) and is never reached. It takes no

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.resources import add_read_routes
 from reference_server.api.strict_routes import strict_router
+from reference_server.config.schema import ShieldInput
 from reference_server.resources.shields import build_shield
 from reference_server.safety import check_shield
 
@@ -18,13 +19,10 @@ shields = strict_router("shields")
 safety = strict_router("safety")
 
 
-class RegisterShieldRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class RegisterShieldRequest(ShieldInput):
+    """A config's ``shields`` entry, over HTTP (extra fields ignored, numbers not taken for ids)."""
 
-    shield_id: str = Field(min_length=1)
-    provider_id: str | None = None
-    provider_shield_id: str | None = None
-    params: dict[str, Any] | None = None
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=False)
 
 
 class ShieldMessage(BaseModel):
@@ -53,7 +51,7 @@ async def register_shield(body: RegisterShieldRequest, request: Request) -> JSON
     check_shield(
         stack.safety_provider_type(shield.provider_id), shield, lambda model_id: stack.models.find(model_id, viewer)
     )
-    return JSONResponse(stack.shields.register(shield, viewer).model_dump())
+    return JSONResponse(stack.shields.register(shield, viewer).wire())
 
 
 @safety.post("/v1/safety/run-shield")

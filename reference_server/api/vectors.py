@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.resources import add_read_routes
 from reference_server.api.strict_routes import strict_router
+from reference_server.config.schema import VectorDBInput
 from reference_server.content import content_text
 from reference_server.errors import BadGateway, InvalidRequest
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
@@ -28,14 +29,10 @@ vector_io = strict_router("vector_io")
 MAX_CHUNKS_PER_QUERY = 1000
 
 
-class RegisterVectorDBRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class RegisterVectorDBRequest(VectorDBInput):
+    """A config's ``vector_dbs`` entry, over HTTP (extra fields ignored, numbers not taken for ids)."""
 
-    vector_db_id: str = Field(min_length=1)
-    embedding_model: str = Field(min_length=1)
-    embedding_dimension: int | None = Field(default=None, gt=0)
-    provider_id: str | None = None
-    provider_vector_db_id: str | None = None
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=False)
 
 
 class ChunkIn(BaseModel):
@@ -83,10 +80,10 @@ async def register_vector_db(body: RegisterVectorDBRequest, request: Request) ->
     )
     provider = stack.vector_io(db.provider_id)
     if stack.vector_dbs.find(db.identifier, viewer) == db:
-        return JSONResponse(db.model_dump())  # the same registration again: keep its chunks
+        return JSONResponse(db.wire())  # the same registration again: keep its chunks
     stack.vector_dbs.register(db, viewer)  # refuses a taken id before any chunk is touched
     provider.create(db)
-    return JSONResponse(db.model_dump())
+    return JSONResponse(db.wire())
 
 
 @vector_dbs.delete("/v1/vector-dbs/{vector_db_id:path}")

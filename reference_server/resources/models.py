@@ -6,6 +6,7 @@ a request that succeeds), so both go through `build_model`.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reference_server.errors import InvalidRequest
 
 ModelType = Literal["llm", "embedding"]
+SERVING_SINCE = int(time.time())
 
 
 class Resource(BaseModel):
@@ -24,8 +26,9 @@ class Resource(BaseModel):
     provider_resource_id: str
     provider_id: str
 
-    def listed(self, created: int) -> dict[str, Any]:
-        """The entry of ``GET /v1/<kind>``: the stored fields, plus whatever the listing adds."""
+    def wire(self) -> dict[str, Any]:
+        """What the API answers for this resource (listing, get, register): the stored fields,
+        plus whatever the wire adds to them."""
         return self.model_dump()
 
 
@@ -36,14 +39,15 @@ class Model(Resource):
     metadata: dict[str, Any] = Field(default_factory=dict)
     model_type: ModelType = "llm"
 
-    def listed(self, created: int) -> dict[str, Any]:
-        # The seed's fields and, beside them, the OpenAI list entry that releases since 0.4.0
-        # serve at this route: one listing serves clients of either era.
+    def wire(self) -> dict[str, Any]:
+        # The seed's fields and, beside them, the OpenAI model object that releases since 0.4.0
+        # answer with: one shape serves clients of either era. The registry does not record when
+        # a model was registered, so `created` is when this process began serving.
         return {
             **self.model_dump(),
             "id": self.identifier,
             "object": "model",
-            "created": created,
+            "created": SERVING_SINCE,
             "owned_by": "llama_stack",
         }
 

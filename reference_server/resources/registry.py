@@ -10,7 +10,6 @@ it; `reference_server.resources.access` decides who else sees it.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, Generic, TypeVar
 
 from reference_server.auth.principal import Principal
@@ -98,8 +97,7 @@ class ResourceRegistry(Generic[R]):
 
     def listing(self, viewer: Principal | None = None) -> list[dict[str, Any]]:
         if self._listing is None:
-            created = int(time.time())
-            self._listing = [item.listed(created) for item in self._items.values()]
+            self._listing = [item.wire() for item in self._items.values()]
         if viewer is None:
             return self._listing
         return [entry for entry in self._listing if can_see(viewer, self._owners.get(str(entry["identifier"])))]

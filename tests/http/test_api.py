@@ -28,16 +28,24 @@ def test_register_get_list_unregister(server: Server) -> None:
     body = {"model_id": "alias", "provider_model_id": "llama3.2:3b", "metadata": {"k": 1}}
     created = httpx.post(server.url + "/v1/models", json=body)
     assert created.status_code == 200
-    assert created.json() == {
+    answer = created.json()
+    assert answer == {
         "identifier": "alias",
         "provider_resource_id": "llama3.2:3b",
         "provider_id": "ollama",
         "type": "model",
         "metadata": {"k": 1},
         "model_type": "llm",
+        # The OpenAI model object's fields, beside the seed's.
+        "id": "alias",
+        "object": "model",
+        "created": answer["created"],
+        "owned_by": "llama_stack",
     }
-    assert httpx.get(server.url + "/v1/models/alias").json() == created.json()
-    assert [m["identifier"] for m in httpx.get(server.url + "/v1/models").json()["data"]] == ["alias"]
+    assert isinstance(answer["created"], int)
+    # One shape everywhere: the answer to register, to get, and the listing's entry.
+    assert httpx.get(server.url + "/v1/models/alias").json() == answer
+    assert httpx.get(server.url + "/v1/models").json() == {"object": "list", "data": [answer]}
     assert httpx.delete(server.url + "/v1/models/alias").status_code == 200
     assert httpx.get(server.url + "/v1/models/alias").status_code == 404
     assert httpx.get(server.url + "/v1/models").json() == {"object": "list", "data": []}
