@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     docs: list[tuple[Path, dict[str, Any]]] = []
     for path in paths:
         try:
-            docs.append((path, json.loads(path.read_text(encoding="utf-8"))))
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(doc, dict) or not isinstance(doc.get("requirements"), list):
+                raise ValueError("expected an object with a list of requirements")
+            docs.append((path, doc))
         except FileNotFoundError:
             print(f"conformance.matrix: {path} does not exist (run its tox environment first)", file=sys.stderr)
             return 2

@@ -44,6 +44,8 @@ class Scenario:
             path = self.folder / f"{dialect}.yaml"
             if dialect in self.configs:
                 path = self.folder.parent.parent / self.configs[dialect]
+                if not path.exists():  # a mapping to nowhere is a fixture bug, not a missing dialect
+                    not_evaluated(f"scenario {self.name!r}: configs.{dialect} names {path}, which does not exist")
             if path.exists():
                 return path
         not_evaluated(f"scenario {self.name!r} has no config for dialect {' or '.join(dialects)} (in {self.folder})")
@@ -54,10 +56,16 @@ def load_scenario(fixtures: Path, name: str) -> Scenario:
     meta_path = folder / "scenario.yaml"
     if not meta_path.exists():
         not_evaluated(f"scenario {name!r} not found under {fixtures} (set --stack-fixtures)")
-    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
-    env = {str(k): "" if v is None else str(v) for k, v in (meta.get("env") or {}).items()}
-    configs = {str(k): str(v) for k, v in (meta.get("configs") or {}).items()}
-    return Scenario(name, folder, str(meta.get("description", "")), env, dict(meta.get("fakes") or {}), configs)
+    try:
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        not_evaluated(f"{meta_path}: not valid YAML: {str(exc).splitlines()[0]}")
+    sections = {key: meta.get(key) or {} for key in ("env", "fakes", "configs")} if isinstance(meta, dict) else {}
+    if not sections or not all(isinstance(value, dict) for value in sections.values()):
+        not_evaluated(f"{meta_path}: expected a mapping whose env, fakes and configs are mappings")
+    env = {str(k): "" if v is None else str(v) for k, v in sections["env"].items()}
+    configs = {str(k): str(v) for k, v in sections["configs"].items()}
+    return Scenario(name, folder, str(meta.get("description", "")), env, dict(sections["fakes"]), configs)
 
 
 @dataclass

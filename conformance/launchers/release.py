@@ -62,6 +62,21 @@ def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(str(item) for item in value)
 
 
+def _pythons(entry: dict[str, Any], where: str) -> tuple[str, ...]:
+    # Quoted on purpose: YAML reads an unquoted 3.10 as the number 3.1.
+    pythons = entry.get("python")
+    if not isinstance(pythons, list) or not pythons or not all(isinstance(p, str) for p in pythons):
+        raise ValueError(f'{where}: python must be a list of quoted minor versions, e.g. ["3.12", "3.13"]')
+    return tuple(pythons)
+
+
+def _env(entry: dict[str, Any], where: str) -> dict[str, str]:
+    env = entry.get("env") or {}
+    if not isinstance(env, dict):
+        raise ValueError(f"{where}: env must be a mapping of variable names to values")
+    return {str(k): str(v) for k, v in env.items()}
+
+
 def _release(name: str, entry: Any, path: Path) -> Release:
     where = f"{path}: release {name!r}"
     if not isinstance(entry, dict):
@@ -78,10 +93,10 @@ def _release(name: str, entry: Any, path: Path) -> Release:
         version=str(entry["version"]),
         dialect=str(entry["dialect"]),
         fallback_dialects=_strings(entry, "fallback_dialects", where),
-        pythons=_strings(entry, "python", where),
+        pythons=_pythons(entry, where),
         packages=_strings(entry, "packages", where),
         command=command,
-        env={str(k): str(v) for k, v in (entry.get("env") or {}).items()},
+        env=_env(entry, where),
     )
 
 

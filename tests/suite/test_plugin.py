@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conformance.fakes.handle import FakeProcess
 from tests.conftest import Server, ServerFactory
-from tests.suite.harness import CHECKS, REPO, defect_launcher, run_pytest, verdicts
+from tests.suite.harness import CHECKS, REPO, defect_launcher, results, run_pytest, verdicts
 
 CORE_CHECKS = sum(line.startswith("@requirement(") for line in (Path(CHECKS) / "test_core.py").read_text().splitlines())
 
@@ -227,3 +229,26 @@ def test_relative_paths_in_a_launcher_command_are_the_users(tmp_path: Path) -> N
     launcher = f"{sys.executable} tests/defects/serve.py none {{config}} --port {{port}}"
     done = run_pytest(CHECKS, "--stack-launcher", launcher, "--stack-generation=reference", "--stack-profile=core")
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda text: text.replace("env:\n", "env: [CFG_SET]\nold_env:\n", 1), "env, fakes and configs are mappings"),
+        (lambda text: text + "  reference: scenarios/nowhere.yaml\n", "configs.reference names"),
+    ],
+)
+def test_a_broken_scenario_file_is_named_not_a_traceback(
+    edit: Callable[[str], str], fragment: str, tmp_path: Path
+) -> None:
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(REPO / "fixtures", fixtures)
+    scenario = fixtures / "scenarios" / "env-grammar" / "scenario.yaml"
+    scenario.write_text(edit(scenario.read_text()))
+    report = tmp_path / "report"
+    done = run_pytest(
+        CHECKS, f"--stack-fixtures={fixtures}", "--stack-requirement=CFG-ENV-001", f"--conformance-report={report}"
+    )
+    [entry] = results(report).values()
+    assert entry["verdict"] == "not-evaluated" and fragment in entry["reason"], done.stdout[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout[-2000:]

@@ -49,6 +49,8 @@ def test_a_missing_results_file_is_one_line(tmp_path: Path, capsys: object) -> N
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     assert main([str(bad)]) == 2
+    bad.write_text("[1, 2]")  # JSON, but not a results file
+    assert main([str(bad)]) == 2
     good = tmp_path / "good.json"
     good.write_text(json.dumps(doc("reference", {})))
     assert main([str(good)]) == 0
