@@ -18,6 +18,8 @@ from conformance.checks.shapes import (
     expect_fields,
     expect_json_error,
     expect_listing,
+    model_field,
+    model_id,
     require_route,
     unique_id,
 )
@@ -102,9 +104,15 @@ def test_shield_over_an_unregistered_model_is_refused(stack_api: RecordingClient
     assert ghost in response.text, f"the error does not name the model {ghost!r}: {response.text[:300]}"
 
 
+def safety_served(api: RecordingClient) -> RecordingClient:
+    """A launched stack whose release has no safety API (OGX 1.x) lacks the capability: skip."""
+    require_route(api, "POST", "/v1/safety/run-shield")
+    return api
+
+
 @pytest.fixture
 def guarded(scenarios: ScenarioAccess) -> RecordingClient:
-    return scenarios.client(scenarios.pool.shared("starter-safety").url)
+    return safety_served(scenarios.client(scenarios.pool.shared("starter-safety").url))
 
 
 @requirement("SAFE-RUN-002")
@@ -123,23 +131,22 @@ def test_unsafe_answer_is_a_violation_with_its_category(guarded: RecordingClient
 
 @requirement("SAFE-REG-002")
 def test_shield_registered_at_run_time(scenarios: ScenarioAccess) -> None:
-    api = scenarios.client(scenarios.pool.launch("starter-safety").url)
-    [model] = [
-        m["identifier"]
-        for m in expect_data_list(api.get_json("/v1/models"), "/v1/models")
-        if isinstance(m, dict) and m.get("provider_resource_id") == GUARD_MODEL
-    ]
-    shield_id = unique_id("shield")
+    api = safety_served(scenarios.client(scenarios.pool.launch("starter-safety").url))
+    require_route(api, "POST", "/v1/shields")
+    listed = [m for m in expect_data_list(api.get_json("/v1/models"), "/v1/models") if isinstance(m, dict)]
+    guards = [model_id(m) for m in listed if model_field(m, "provider_resource_id") == GUARD_MODEL]
+    assert len(guards) == 1, f"expected one model served as {GUARD_MODEL!r}, got {guards} of {len(listed)} listed"
+    model, shield_id = guards[0], unique_id("shield")
     body = {"shield_id": shield_id, "provider_id": "llama-guard", "provider_shield_id": model}
     api.post("/v1/shields", json_body=body, expect=200)
-    listed = [s.get("identifier") for s in shields_of(api)]
-    assert shield_id in listed, f"GET /v1/shields does not list {shield_id!r}: {listed}"
+    shields = [s.get("identifier") for s in shields_of(api)]
+    assert shield_id in shields, f"GET /v1/shields does not list {shield_id!r}: {shields}"
 
 
 @requirement("SAFE-GATE-001")
 def test_safety_model_gates_the_shield(scenarios: ScenarioAccess) -> None:
     # The scenario with the variable set first: a dialect without it leaves the check not evaluated.
-    with_model = scenarios.client(scenarios.pool.shared("starter-safety").url)
+    with_model = safety_served(scenarios.client(scenarios.pool.shared("starter-safety").url))
     without = scenarios.client(scenarios.pool.shared("starter-without-ollama").url)
     unset = [s.get("identifier") for s in shields_of(without)]
     assert unset == [], f"shields with SAFETY_MODEL unset: {unset}"
@@ -150,7 +157,7 @@ def test_safety_model_gates_the_shield(scenarios: ScenarioAccess) -> None:
 @requirement("SAFE-SEED-001")
 def test_seed_layout_judges_on_the_second_vllm(scenarios: ScenarioAccess) -> None:
     launched = scenarios.pool.shared("safety-two-vllm")
-    api = scenarios.client(launched.url)
+    api = safety_served(scenarios.client(launched.url))
     guard_model = launched.env["SAFETY_MODEL"]
     main, guard = launched.fakes["vllm"], launched.fakes["safety-vllm"]
     main.clear_requests()
