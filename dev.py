@@ -4,7 +4,8 @@
     python3 dev.py conformance [pytest args]   the main job: the whole suite against the embedded
                                                reference server, verdict table, reports/conformance/
     python3 dev.py test [pytest args]          every test: unit, HTTP, negative controls, the main job
-    python3 dev.py lint                        ruff and mypy
+    python3 dev.py lint                        ruff, mypy, and the GitHub workflows and action
+                                               against GitHub's schemas
 
 Each command first makes ``.venv`` (once) and installs the project into it with its test and
 lint extras (again only when pyproject.toml changed), so nothing needs installing by hand.
@@ -81,7 +82,17 @@ def tests(python: Path, extra: list[str]) -> int:
 
 def lint(python: Path) -> int:
     code = run([str(python), "-m", "ruff", "check", "."])
-    return code or run([str(python), "-m", "mypy"])
+    code = code or run([str(python), "-m", "ruff", "format", "--check", "."])
+    code = code or run([str(python), "-m", "mypy"])
+    return code or workflows(python)
+
+
+def workflows(python: Path) -> int:
+    """GitHub never sees these files before they land, so a typo would show only on GitHub."""
+    schema_check = [str(python), "-m", "check_jsonschema", "--builtin-schema"]
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    code = run([*schema_check, "vendor.github-workflows", *files, "docs/examples/conformance-workflow.yml"])
+    return code or run([*schema_check, "vendor.github-actions", ".github/actions/llama-stack-conformance/action.yml"])
 
 
 def main() -> int:
