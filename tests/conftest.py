@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from conformance.fakes.handle import FakeProcess
 from conformance.launchers.base import REFERENCE_READY
 from conformance.launchers.process import Exited, ManagedProcess
+from tests.suite.harness import SERVE
 
 # The example provider package holds suite checks, run by tests/suite/test_extensions.py through
 # its entry point, never as the project's own tests.
@@ -103,8 +104,12 @@ class ServerFactory:
         path.write_text(text if text is not None else self.minimal(), encoding="utf-8")
         return path
 
-    def start(self, config: Path, *args: str, env: dict[str, str] | None = None) -> Server | Exited:
-        argv = [sys.executable, "-m", "reference_server", "run", str(config), *args]
+    def start(
+        self, config: Path, *args: str, env: dict[str, str] | None = None, defect: str | None = None
+    ) -> Server | Exited:
+        """The reference server on ``config``; with ``defect``, the variant of tests/defects/serve.py."""
+        program = [str(SERVE), defect] if defect else ["-m", "reference_server", "run"]
+        argv = [sys.executable, *program, str(config), *args]
         if "--port" not in args:
             argv += ["--port", "0"]
         full_env = {key: value for key, value in os.environ.items() if not key.startswith("CFG_")}
@@ -114,8 +119,10 @@ class ServerFactory:
         ready = process.wait_for_line(REFERENCE_READY, 30)
         return ready if isinstance(ready, Exited) else Server(ready, process)
 
-    def running(self, config: Path | None = None, *args: str, env: dict[str, str] | None = None) -> Server:
-        outcome = self.start(config or self.config(), *args, env=env)
+    def running(
+        self, config: Path | None = None, *args: str, env: dict[str, str] | None = None, defect: str | None = None
+    ) -> Server:
+        outcome = self.start(config or self.config(), *args, env=env, defect=defect)
         assert isinstance(outcome, Server), f"server did not start: {outcome}"
         return outcome
 
