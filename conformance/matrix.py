@@ -11,10 +11,11 @@ behaviour), else the failing check's message.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from conformance.catalog import full_catalog
 
@@ -27,26 +28,45 @@ DEFAULT_RESULTS = [
 DOC_PATH = Path("docs") / "matrix.md"
 
 
-def _column(doc: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, str]]:
+class _Check(BaseModel):
+    outcome: str
+    message: str = ""
+
+
+class _Requirement(BaseModel):
+    id: str
+    verdict: str
+    expected_failure: str | None = None
+    checks: list[_Check] = []
+
+
+class ResultsFile(BaseModel):
+    """The part of results.json the matrix reads; checked whole, so a hand-edited or truncated file
+    is refused naming the bad entry instead of breaking the table half-way."""
+
+    requirements: list[_Requirement]
+    target: dict[str, Any] = {}
+    finished: str = "?"
+    claim: str = ""
+
+
+def _column(doc: ResultsFile) -> tuple[str, dict[str, str], dict[str, str]]:
     """(label, verdict per requirement, reason per failing requirement) of one results file."""
-    label = str(doc.get("target", {}).get("generation", "?")).split(" (")[0]
-    verdicts = {entry["id"]: entry["verdict"] for entry in doc.get("requirements", [])}
-    reasons = {
-        entry["id"]: entry.get("expected_failure") or _first_failure(entry)
-        for entry in doc.get("requirements", [])
-        if entry["verdict"] == "fail"
-    }
+    label = str(doc.target.get("generation", "?")).split(" (")[0]
+    verdicts = {entry.id: entry.verdict for entry in doc.requirements}
+    failing = [entry for entry in doc.requirements if entry.verdict == "fail"]
+    reasons = {entry.id: entry.expected_failure or _first_failure(entry) for entry in failing}
     return label, verdicts, reasons
 
 
-def _first_failure(entry: dict[str, Any]) -> str:
-    for check in entry.get("checks", []):
-        if check["outcome"] == "fail":
-            return f"(no baseline entry) {check['message']}"
+def _first_failure(entry: _Requirement) -> str:
+    for check in entry.checks:
+        if check.outcome == "fail":
+            return f"(no baseline entry) {check.message}"
     return "(no baseline entry)"
 
 
-def render(docs: list[tuple[Path, dict[str, Any]]]) -> str:
+def render(docs: list[tuple[Path, ResultsFile]]) -> str:
     columns = [_column(doc) for _, doc in docs]
     lines = [
         "# Conformance matrix",
@@ -56,7 +76,7 @@ def render(docs: list[tuple[Path, dict[str, Any]]]) -> str:
         "",
     ]
     for (path, doc), (label, _, _) in zip(docs, columns, strict=True):
-        lines.append(f"- **{label}**: `{path}`, {doc.get('finished', '?')}; {doc.get('claim', '')}")
+        lines.append(f"- **{label}**: `{path}`, {doc.finished}; {doc.claim}")
     lines += [
         "",
         "Cells: pass, **fail**, skip (the target validly lacks the capability), not-evaluated (the run lacked",
@@ -89,18 +109,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {DOC_PATH} instead of printing")
     args = parser.parse_args(argv)
     paths = args.results or DEFAULT_RESULTS
-    docs: list[tuple[Path, dict[str, Any]]] = []
+    docs: list[tuple[Path, ResultsFile]] = []
     for path in paths:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(doc, dict) or not isinstance(doc.get("requirements"), list):
-                raise ValueError("expected an object with a list of requirements")
-            docs.append((path, doc))
+            docs.append((path, ResultsFile.model_validate_json(path.read_bytes())))
         except FileNotFoundError:
             print(f"conformance.matrix: {path} does not exist (run its tox environment first)", file=sys.stderr)
             return 2
-        except ValueError as exc:
-            print(f"conformance.matrix: {path} is not a results file: {exc}", file=sys.stderr)
+        except ValidationError as exc:
+            where = (".".join(str(part) for part in error["loc"]) or "the file" for error in exc.errors())
+            problems = "; ".join(f"{at}: {error['msg']}" for at, error in zip(where, exc.errors(), strict=True))
+            print(f"conformance.matrix: {path} is not a results file: {problems[:600]}", file=sys.stderr)
             return 2
     text = render(docs)
     if args.write:

@@ -85,8 +85,13 @@ def model_provider(model: dict[str, Any]) -> Any:
 
 
 def model_id(model: dict[str, Any]) -> str:
-    """The id a request names a listed model by: ``identifier`` before 0.4, ``id`` after."""
-    return str(model.get("identifier", model.get("id")))
+    """The id a request names a listed model by: ``identifier`` before 0.4, ``id`` after.
+
+    A listed model with neither fails the check that needs its id, saying so, instead of naming
+    a model "None" in a request and failing on the answer to that."""
+    ident = model.get("identifier", model.get("id"))
+    assert isinstance(ident, str) and ident, f"a listed model has no identifier or id: {model!r:.300}"
+    return ident
 
 
 def model_metadata(model: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance.matrix import main, render
+import pytest
+
+from conformance.matrix import ResultsFile, main, render
+
+
+def results(generation: str, verdicts: dict[str, tuple[str, str | None]]) -> ResultsFile:
+    return ResultsFile.model_validate(doc(generation, verdicts))
 
 
 def doc(generation: str, verdicts: dict[str, tuple[str, str | None]]) -> dict[str, object]:
@@ -28,10 +34,10 @@ def doc(generation: str, verdicts: dict[str, tuple[str, str | None]]) -> dict[st
 def test_columns_cells_and_reasons() -> None:
     text = render(
         [
-            (Path("a.json"), doc("reference", {"CORE-HEALTH-001": ("pass", None)})),
+            (Path("a.json"), results("reference", {"CORE-HEALTH-001": ("pass", None)})),
             (
                 Path("b.json"),
-                doc(
+                results(
                     "llama-stack 0.7.3", {"CORE-HEALTH-001": ("fail", "upstream says so"), "QUOTA-001": ("fail", None)}
                 ),
             ),
@@ -54,3 +60,21 @@ def test_a_missing_results_file_is_one_line(tmp_path: Path, capsys: object) -> N
     good = tmp_path / "good.json"
     good.write_text(json.dumps(doc("reference", {})))
     assert main([str(good)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ({"verdict": "pass"}, "requirements.0.id"),
+        ({"id": "CORE-HEALTH-001", "verdict": "fail", "checks": [{"message": "m"}]}, "requirements.0.checks.0.outcome"),
+        ({"id": "CORE-HEALTH-001", "verdict": None}, "requirements.0.verdict"),
+    ],
+)
+def test_a_bad_entry_is_refused_naming_it(
+    entry: dict[str, object], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"requirements": [entry]}))
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "Traceback" not in err, err

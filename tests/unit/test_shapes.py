@@ -78,3 +78,9 @@ def test_pick_model_reads_the_type_from_custom_metadata() -> None:
 def test_unique_ids_are_fresh_and_recognisable() -> None:
     first, second = unique_id("shield"), unique_id("shield")
     assert first != second and first.startswith("conformance-shield-")
+
+
+@pytest.mark.parametrize("entry", [{"provider_id": "ollama"}, {"identifier": None}, {"id": ""}])
+def test_a_model_without_an_id_fails_saying_so(entry: dict[str, object]) -> None:
+    with pytest.raises(AssertionError, match="has no identifier or id"):
+        model_id(entry)
