@@ -61,7 +61,11 @@ OPTIONS = [
         "seconds allowed for a launched server to become ready",
         "30",
     ),
-    Option("--stack-fixtures", ("LLAMA_STACK_FIXTURES",), "folder holding scenarios/ (default: the repo's fixtures/)"),
+    Option(
+        "--stack-fixtures",
+        ("LLAMA_STACK_FIXTURES",),
+        "folder holding scenarios/ and releases.yaml (default: the repo's fixtures/, or the installed copy)",
+    ),
     Option(
         "--conformance-report", ("LLAMA_STACK_CONFORMANCE_REPORT",), "folder to write results.json and report.html into"
     ),

@@ -23,7 +23,9 @@ from conformance.launchers.base import Launcher, Running
 from conformance.launchers.process import Exited, LaunchError
 from conformance.outcomes import not_evaluated
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# A wheel carries the fixtures inside the package (setup.py); a source tree has them beside it.
+_PACKAGED = Path(__file__).resolve().parent / "fixtures"
+DEFAULT_FIXTURES = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "fixtures"
 # What a launched server inherits from the suite's environment; everything else is explicit.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
 
