@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import re
+import ssl
 import sys
 from collections.abc import Sequence
 
@@ -104,6 +105,9 @@ def _serve(args: argparse.Namespace) -> None:
         ssl_certfile=server_config.tls_certfile,
         ssl_keyfile=server_config.tls_keyfile,
         ssl_ca_certs=server_config.tls_cafile,
+        # As upstream: a CA file means mutual TLS, so a client without a certificate it signed is
+        # refused at the handshake. Given only ssl_ca_certs, uvicorn would ask for no certificate.
+        ssl_cert_reqs=ssl.CERT_REQUIRED if server_config.tls_cafile else ssl.CERT_NONE,
         timeout_graceful_shutdown=10,
     )
 

@@ -133,6 +133,9 @@ class ServerConfig(_Strict):
     def _tls_pair(self) -> ServerConfig:
         if bool(self.tls_certfile) != bool(self.tls_keyfile):
             raise ValueError("tls_certfile and tls_keyfile must be set together")
+        if self.tls_cafile and not self.tls_certfile:
+            # the CA verifies client certificates (mutual TLS), which only an HTTPS server asks for
+            raise ValueError("tls_cafile needs tls_certfile and tls_keyfile: it is for mutual TLS over HTTPS")
         return self
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import socket
 import sqlite3
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from conformance.launchers.process import Exited
 from tests.conftest import ServerFactory
@@ -85,36 +95,75 @@ def test_missing_tls_file_is_a_config_error(servers: ServerFactory) -> None:
     expect_one_line_error(servers.start(servers.config(text)), 2, "server.tls_certfile")
 
 
-def test_tls(servers: ServerFactory) -> None:
-    import datetime as dt
+@dataclass
+class Pki:
+    """A throwaway CA with a server certificate for 127.0.0.1 and one client certificate, as PEM files."""
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    ca: Path
+    server: tuple[Path, Path]
+    client: tuple[Path, Path]
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+
+def make_pki(folder: Path) -> Pki:
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = servers.tmp_path / "cert.pem", servers.tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    text = servers.minimal() + f"server: {{tls_certfile: {cert_path}, tls_keyfile: {key_path}}}\n"
+
+    def issue(cn: str, signer: tuple[x509.Name, Any] | None, *, ca: bool = False) -> tuple[Path, Path, Any]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        issuer_name, issuer_key = signer or (name, key)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if cn == "127.0.0.1":
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(cn))]), critical=False
+            )
+        cert = builder.sign(issuer_key, hashes.SHA256())
+        cert_path, key_path = folder / f"{cn}.pem", folder / f"{cn}.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
+        return cert_path, key_path, (name, key)
+
+    ca_cert, _, ca_signer = issue("conformance-test-ca", None, ca=True)
+    server_cert, server_key, _ = issue("127.0.0.1", ca_signer)
+    client_cert, client_key, _ = issue("conformance-client", ca_signer)
+    return Pki(ca_cert, (server_cert, server_key), (client_cert, client_key))
+
+
+def test_tls(servers: ServerFactory) -> None:
+    pki = make_pki(servers.tmp_path)
+    cert, key = pki.server
+    text = servers.minimal() + f"server: {{tls_certfile: {cert}, tls_keyfile: {key}}}\n"
     server = servers.running(servers.config(text))
     assert server.url.startswith("https://")
-    assert httpx.get(server.url + "/v1/health", verify=False).json() == {"status": "OK"}
+    trusting = ssl.create_default_context(cafile=pki.ca)  # the server's certificate is checked, not ignored
+    assert httpx.get(server.url + "/v1/health", verify=trusting).json() == {"status": "OK"}
+
+
+def test_a_ca_file_means_mutual_tls(servers: ServerFactory) -> None:
+    pki = make_pki(servers.tmp_path)
+    cert, key = pki.server
+    text = servers.minimal() + f"server: {{tls_certfile: {cert}, tls_keyfile: {key}, tls_cafile: {pki.ca}}}\n"
+    server = servers.running(servers.config(text))
+    trusting = ssl.create_default_context(cafile=pki.ca)
+    with pytest.raises(httpx.TransportError):  # no client certificate: refused at the handshake
+        httpx.get(server.url + "/v1/health", verify=trusting)
+    trusting.load_cert_chain(*pki.client)
+    assert httpx.get(server.url + "/v1/health", verify=trusting).json() == {"status": "OK"}
+
+
+def test_a_ca_file_without_a_certificate_is_a_config_error(servers: ServerFactory) -> None:
+    pki = make_pki(servers.tmp_path)
+    text = servers.minimal() + f"server: {{tls_cafile: {pki.ca}}}\n"
+    expect_one_line_error(servers.start(servers.config(text)), 2, "tls_cafile needs tls_certfile")
 
 
 def test_a_corrupt_metadata_store_is_one_line(servers: ServerFactory) -> None:
