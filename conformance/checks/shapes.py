@@ -103,6 +103,26 @@ def model_metadata(model: dict[str, Any]) -> dict[str, Any]:
     return custom if isinstance(custom, dict) else {}
 
 
+def listed_model_ids(api: RecordingClient, **request: Any) -> list[str]:
+    """The ids GET /v1/models lists (as the caller ``request`` names: a bearer, a role)."""
+    models = expect_data_list(api.get_json("/v1/models", **request), "/v1/models")
+    return [model_id(m) for m in models if isinstance(m, dict)]
+
+
+def embedding_dimension(model: dict[str, Any]) -> Any:
+    """The dimension a listed embedding model declares, in either listing shape (None if it declares none)."""
+    return model_metadata(model).get("embedding_dimension")
+
+
+def registration_body(model_id: str, base: dict[str, Any]) -> dict[str, Any]:
+    """A POST /v1/models body that registers ``model_id`` for the backend model of the listed ``base``."""
+    return {
+        "model_id": model_id,
+        "provider_id": model_provider(base),
+        "provider_model_id": model_field(base, "provider_resource_id"),
+    }
+
+
 def configured_name(model: dict[str, Any]) -> str:
     """The name a config gave a listed model.
 

@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, is_seed_error_shape, pick_model, unique_id
+from conformance.checks.shapes import (
+    expect_data_list,
+    expect_json_error,
+    is_seed_error_shape,
+    listed_model_ids,
+    pick_model,
+    registration_body,
+    unique_id,
+)
 from conformance.http import RecordingClient, Response
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
@@ -213,16 +221,12 @@ def abac_setup(scenarios: ScenarioAccess) -> tuple[RecordingClient, str, str, st
     return api, alice, bob, model_id
 
 
-def listed_ids(api: RecordingClient, token: str) -> list[Any]:
-    return [m.get("identifier") for m in expect_data_list(api.get_json("/v1/models", bearer=token), "/v1/models")]
-
-
 @requirement("ABAC-001")
 def test_model_is_invisible_to_a_stranger(scenarios: ScenarioAccess) -> None:
     api, alice, bob, model_id = abac_setup(scenarios)
     try:
-        assert model_id in listed_ids(api, alice), "the owner does not see her own model"
-        assert model_id not in listed_ids(api, bob), "a stranger sees the model in the listing"
+        assert model_id in listed_model_ids(api, bearer=alice), "the owner does not see her own model"
+        assert model_id not in listed_model_ids(api, bearer=bob), "a stranger sees the model in the listing"
         response = api.get(f"/v1/models/{model_id}", bearer=bob)
         assert 400 <= response.status < 500, f"a stranger can read the model: {response.describe()}"
     finally:
@@ -248,8 +252,7 @@ def two_principals(stack_api: RecordingClient, stack_settings: Any) -> Iterator[
     models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
     base = pick_model(models, "llm", stack_settings.provider_id)
     model_id = unique_id("model")
-    body = {"model_id": model_id, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
-    stack_api.post("/v1/models", json_body=body, expect=200)
+    stack_api.post("/v1/models", json_body=registration_body(model_id, base), expect=200)
     try:
         yield stack_api, model_id
     finally:
@@ -259,8 +262,8 @@ def two_principals(stack_api: RecordingClient, stack_settings: Any) -> Iterator[
 @requirement("ABAC-001")
 def test_url_model_is_invisible_to_the_other_principal(two_principals: tuple[RecordingClient, str]) -> None:
     api, model_id = two_principals
-    other = [m.get("identifier") for m in expect_data_list(api.get_json("/v1/models", as_role="alt"), "/v1/models")]
-    assert model_id not in other, "the second principal sees the first one's model in the listing"
+    seen_by_other = listed_model_ids(api, as_role="alt")
+    assert model_id not in seen_by_other, "the second principal sees the first one's model in the listing"
     response = api.get(f"/v1/models/{model_id}", as_role="alt")
     assert 400 <= response.status < 500, f"the second principal can read it: {response.describe()}"
 

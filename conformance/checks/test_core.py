@@ -10,9 +10,11 @@ from conformance.checks.shapes import (
     expect_json_error,
     expect_listing,
     is_seed_error_shape,
+    listed_model_ids,
     model_field,
     model_provider,
     pick_model,
+    registration_body,
     unique_id,
 )
 from conformance.http import RecordingClient, require_authorised
@@ -99,23 +101,21 @@ def test_model_register_get_list_unregister(stack_api: RecordingClient, stack_se
     models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
     base = pick_model(models, "llm", stack_settings.provider_id)
     alias = unique_id("model")
-    body = {"model_id": alias, "provider_id": base["provider_id"], "provider_model_id": base["provider_resource_id"]}
+    body = registration_body(alias, base)
     try:
         registered = stack_api.post("/v1/models", json_body=body, expect=200).json()
         assert isinstance(registered, dict) and registered.get("identifier") == alias, (
             f"register answered {registered!r}"
         )
         fetched = stack_api.get_json(f"/v1/models/{alias}")
-        assert fetched.get("identifier") == alias and fetched.get("provider_id") == base["provider_id"], (
+        assert fetched.get("identifier") == alias and fetched.get("provider_id") == body["provider_id"], (
             f"GET /v1/models/{alias} answered {fetched!r:.300}"
         )
-        listed = [m.get("identifier") for m in expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")]
-        assert alias in listed, f"{alias} is not listed after registration"
+        assert alias in listed_model_ids(stack_api), f"{alias} is not listed after registration"
         stack_api.delete(f"/v1/models/{alias}", expect=range(200, 300))
         gone = stack_api.get(f"/v1/models/{alias}")
         assert 400 <= gone.status < 500, f"after DELETE, {gone.describe()}"
-        listed = [m.get("identifier") for m in expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")]
-        assert alias not in listed, f"{alias} is still listed after DELETE"
+        assert alias not in listed_model_ids(stack_api), f"{alias} is still listed after DELETE"
     finally:
         stack_api.delete(f"/v1/models/{alias}")
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from conformance.checks.shapes import (
+    embedding_dimension,
     expect_data_list,
     expect_json_error,
-    model_field,
     model_id,
     pick_model,
     sse_events,
@@ -93,8 +93,8 @@ def test_openai_chat_stream(stack_api: RecordingClient, stack_settings: Settings
 @requirement("INF-EMBED-001")
 def test_native_embeddings(stack_api: RecordingClient, stack_settings: Settings) -> None:
     model = pick_model(listed(stack_api), "embedding", stack_settings.provider_id)
-    dimension = (model.get("metadata") or {}).get("embedding_dimension")
-    body = {"model_id": model["identifier"], "contents": ["first text", "second text"]}
+    dimension = embedding_dimension(model)
+    body = {"model_id": model_id(model), "contents": ["first text", "second text"]}
     answer = stack_api.post("/v1/inference/embeddings", json_body=body, expect=200).json()
     vectors = answer.get("embeddings") if isinstance(answer, dict) else None
     assert isinstance(vectors, list) and len(vectors) == 2, f"expected 2 vectors, got {answer!r:.200}"
@@ -165,7 +165,7 @@ def test_v1_embeddings(stack_api: RecordingClient, stack_settings: Settings) -> 
     answer = stack_api.post("/v1/embeddings", json_body=body, expect=200).json()
     data = answer.get("data") if isinstance(answer, dict) else None
     assert isinstance(data, list) and len(data) == 2, f"expected 2 embeddings, got {answer!r:.200}"
-    dimension = model_field(model, "embedding_dimension") or (model.get("metadata") or {}).get("embedding_dimension")
+    dimension = embedding_dimension(model)
     for entry in data:
         vector = entry.get("embedding") if isinstance(entry, dict) else None
         assert isinstance(vector, list) and vector, f"an entry has no embedding list: {entry!r:.200}"

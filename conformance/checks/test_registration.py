@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, expect_json_error, openai_path, unique_id
+from conformance.checks.shapes import (
+    expect_data_list,
+    expect_json_error,
+    model_id,
+    model_provider,
+    openai_path,
+    unique_id,
+)
 from conformance.checks.test_config import start_expecting_failure
 from conformance.generation import Generation
 from conformance.http import RecordingClient
@@ -32,13 +39,13 @@ def registered(started: tuple[Launched, RecordingClient]) -> Iterator[list[str]]
     """Ids registered by a check; removed afterwards, pass or fail, so the shared stack stays as it was."""
     ids: list[str] = []
     yield ids
-    for model_id in ids:
-        started[1].delete(f"/v1/models/{model_id}")
+    for ident in ids:
+        started[1].delete(f"/v1/models/{ident}")
 
 
 def models_of(api: RecordingClient, provider_id: str) -> list[dict[str, Any]]:
     models = expect_data_list(api.get_json("/v1/models"), "/v1/models")
-    return [m for m in models if isinstance(m, dict) and m.get("provider_id") == provider_id]
+    return [m for m in models if isinstance(m, dict) and model_provider(m) == provider_id]
 
 
 @requirement("REG-ENV-001")
@@ -62,11 +69,12 @@ def test_vllm_inference_model_is_registered(started: tuple[Launched, RecordingCl
 def test_runtime_registration(
     started: tuple[Launched, RecordingClient], registered: list[str], provider_id: str, backend_model: str
 ) -> None:
-    api, model_id = started[1], unique_id("model")
-    registered.append(model_id)
-    body = {"model_id": model_id, "provider_id": provider_id, "provider_model_id": backend_model}
+    api, new_id = started[1], unique_id("model")
+    registered.append(new_id)
+    body = {"model_id": new_id, "provider_id": provider_id, "provider_model_id": backend_model}
     api.post("/v1/models", json_body=body, expect=200)
-    assert model_id in [m.get("identifier") for m in models_of(api, provider_id)], f"{model_id} is not listed"
+    listed = [model_id(m) for m in models_of(api, provider_id)]
+    assert new_id in listed, f"{new_id} is not listed among {provider_id}'s models: {listed}"
 
 
 @pytest.mark.parametrize(
@@ -79,9 +87,9 @@ def test_runtime_registration(
 def test_registration_of_a_missing_model_names_what_is_served(
     started: tuple[Launched, RecordingClient], registered: list[str], provider_id: str, served: list[str]
 ) -> None:
-    api, model_id = started[1], unique_id("model")
-    registered.append(model_id)
-    body = {"model_id": model_id, "provider_id": provider_id, "provider_model_id": "ghost-model:1b"}
+    api, new_id = started[1], unique_id("model")
+    registered.append(new_id)
+    body = {"model_id": new_id, "provider_id": provider_id, "provider_model_id": "ghost-model:1b"}
     response = api.post("/v1/models", json_body=body)
     expect_json_error(response, range(400, 500), f"registering a model {provider_id} lacks")
     missing = [name for name in served if name not in response.text]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conformance.checks.shapes import (
+    embedding_dimension,
     expect_data_list,
     expect_fields,
     expect_json_error,
@@ -49,7 +50,7 @@ class VectorDBs:
         body = {
             "vector_db_id": db_id,
             "embedding_model": model_id(model),
-            "embedding_dimension": (model.get("metadata") or {}).get("embedding_dimension"),
+            "embedding_dimension": embedding_dimension(model),
             **({"provider_id": vector_provider} if vector_provider else {}),
             **overrides,
         }
@@ -108,7 +109,7 @@ def test_vector_db_lifecycle(vector_dbs: VectorDBs) -> None:
     fields = {"identifier": str, "provider_id": str, "embedding_model": str, "type": str, "embedding_dimension": int}
     got = api.get_json(f"/v1/vector-dbs/{db_id}")
     expect_fields(got, fields, f"GET /v1/vector-dbs/{db_id}")
-    expected = (db_id, "vector_db", model["identifier"], (model.get("metadata") or {}).get("embedding_dimension"))
+    expected = (db_id, "vector_db", model_id(model), embedding_dimension(model))
     actual = (got["identifier"], got["type"], got["embedding_model"], got["embedding_dimension"])
     assert actual == expected, f"(identifier, type, embedding_model, embedding_dimension) is {actual}, not {expected}"
     listed = [d.get("identifier") for d in expect_data_list(api.get_json("/v1/vector-dbs"), "/v1/vector-dbs")]

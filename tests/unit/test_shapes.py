@@ -11,11 +11,13 @@ import pytest
 from conformance.checks.shapes import (
     configured_model,
     configured_name,
+    embedding_dimension,
     model_field,
     model_id,
     model_provider,
     openai_path,
     pick_model,
+    registration_body,
     unique_id,
 )
 from conformance.generation import REFERENCE, from_version
@@ -84,3 +86,16 @@ def test_unique_ids_are_fresh_and_recognisable() -> None:
 def test_a_model_without_an_id_fails_saying_so(entry: dict[str, object]) -> None:
     with pytest.raises(AssertionError, match="has no identifier or id"):
         model_id(entry)
+
+
+def test_embedding_dimension_and_registration_read_either_shape() -> None:
+    seed = {**SEED, "metadata": {"embedding_dimension": 384}}
+    openai = {**OPENAI, "custom_metadata": {**OPENAI["custom_metadata"], "embedding_dimension": 768}}
+    assert (embedding_dimension(seed), embedding_dimension(openai), embedding_dimension(SEED)) == (384, 768, None)
+    assert registration_body("alias", SEED) == {
+        "model_id": "alias",
+        "provider_id": "ollama",
+        "provider_model_id": "llama3.2:3b",
+    }
+    openai["custom_metadata"]["provider_resource_id"] = "all-minilm:l6-v2"
+    assert registration_body("alias", openai)["provider_model_id"] == "all-minilm:l6-v2"
