@@ -87,6 +87,9 @@ def _settings_from(config: pytest.Config) -> Settings:
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     fixtures = Path(resolve(config, "stack_fixtures") or DEFAULT_FIXTURES)
+    if not (fixtures / "scenarios").is_dir():
+        # otherwise every launched check would be not-evaluated, and the run would look merely thin
+        raise pytest.UsageError(f"--stack-fixtures {fixtures}: no scenarios/ folder there")
     launcher_text = resolve(config, "stack_launcher")
     launcher: Launcher | None = None
     if launcher_text or not url:

@@ -120,7 +120,8 @@ def launcher_from_option(value: str | None, generation: Generation | None, fixtu
         return ReleaseLauncher(releases[value], generation)
     if "{" not in value and " " not in value:
         raise LaunchError(
-            f"--stack-launcher {value!r}: not 'reference', not a release ({', '.join(releases) or 'none found'}), "
+            f"--stack-launcher {value!r}: not 'reference', not a release of {fixtures / 'releases.yaml'} "
+            f"({', '.join(releases) or 'none there'}), "
             "and not a command template with {config} and {port}"
         )
     return CommandLauncher(value, generation, dialect_for(generation))

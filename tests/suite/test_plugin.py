@@ -121,6 +121,7 @@ def test_xdist_gives_the_same_verdicts(tmp_path: Path) -> None:
         (["--request-timeout=0"], "must be positive"),
         (["--stack-generation=latest"], "stack-generation"),
         (["--stack-launcher=llama stack run"], "{config} and {port}"),
+        (["--stack-fixtures=/nonexistent-fixtures"], "no scenarios/ folder there"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: Path) -> None:
