@@ -17,7 +17,9 @@ class BuildWithFixtures(build_py):
     def run(self) -> None:
         super().run()
         if not self.editable_mode and FIXTURES.is_dir():
-            shutil.copytree(FIXTURES, Path(self.build_lib) / "conformance" / "fixtures", dirs_exist_ok=True)
+            target = Path(self.build_lib) / "conformance" / "fixtures"
+            shutil.rmtree(target, ignore_errors=True)  # a reused build/ must not keep fixtures since removed
+            shutil.copytree(FIXTURES, target)
 
 
 setup(cmdclass={"build_py": BuildWithFixtures})

@@ -63,8 +63,10 @@ def run_action(inputs: dict[str, str], temp: Path) -> ActionRun:
         name = step["name"]
         script = render(step["run"], contexts)
         if name == INSTALL_STEP:
-            target = Path(script.split('"')[1]).resolve()
-            assert (target / "pyproject.toml").exists() and target == REPO, f"the install step installs {target}"
+            quoted = re.fullmatch(r'python -m pip install --quiet "([^"]+)"\s*', script)
+            assert quoted, f"the install step is not the one this runner knows how to check: {script!r}"
+            target = Path(quoted.group(1)).resolve()
+            assert target == REPO, f"the install step installs {target}, not this project"
             continue
         if failed and step.get("if") != "always()":
             continue

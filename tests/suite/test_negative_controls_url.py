@@ -52,12 +52,6 @@ QUOTA_CHECKS = ("test_url_over_budget_is_the_documented_429", "test_url_429_says
 ABAC_CHECKS = ("test_url_model_is_invisible_to_the_other_principal", "test_url_other_principal_cannot_delete")
 
 
-def quota_target(servers: ServerFactory, defect: str | None) -> tuple[str, list[str]]:
-    env = {"OLLAMA_URL": servers.ollama_url, "SQLITE_STORE_DIR": str(servers.state)}
-    server = servers.running(SCENARIOS / "quota-anonymous" / "reference.yaml", env=env, defect=defect)
-    return server.url, ["--stack-quota-budget", "3"]
-
-
 @pytest.mark.parametrize(
     ("defect", "failing"),
     [
@@ -67,8 +61,10 @@ def quota_target(servers: ServerFactory, defect: str | None) -> tuple[str, list[
     ],
 )
 def test_quota_url_checks(defect: str | None, failing: set[str], servers: ServerFactory, tmp_path: Path) -> None:
-    url, options = quota_target(servers, defect)
-    outcomes = url_checks(url, options, "QUOTA-001,QUOTA-006", tmp_path / "report")
+    env = {"OLLAMA_URL": servers.ollama_url, "SQLITE_STORE_DIR": str(servers.state)}
+    server = servers.running(SCENARIOS / "quota-anonymous" / "reference.yaml", env=env, defect=defect)
+    # the scenario's anonymous limit is 3 a day
+    outcomes = url_checks(server.url, ["--stack-quota-budget", "3"], "QUOTA-001,QUOTA-006", tmp_path / "report")
     assert set(outcomes) == set(QUOTA_CHECKS), outcomes
     judged(outcomes, failing, defect)
 
