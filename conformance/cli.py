@@ -1,6 +1,9 @@
 """``llama-stack-conformance [--repeat N] [pytest options]``: the installed checks, from any folder.
 
 A thin front for ``pytest --pyargs conformance.checks``; every option of the plugin applies.
+It runs pytest in a child process with the package's own ``pytest.ini``: the folder it is started
+in (its pytest configuration, its conftest files) does not change the run, and pytest can rewrite
+the plugin's assertions because nothing imported the package before pytest started.
 With ``--repeat N`` it is a soak run: the whole suite N times against the same target, then the
 list of checks whose outcome changed between runs (flaky), and exit 1 if there is any.
 """
@@ -13,9 +16,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
+PACKAGE = Path(__file__).resolve().parent
+# The rootdir is the package's parent, so check ids read conformance/checks/test_x.py::test_y
+# wherever the package is installed, as baselines expect.
+BASE = ["-c", str(PACKAGE / "pytest.ini"), "--rootdir", str(PACKAGE.parent), "--pyargs", "conformance.checks"]
+EXIT_USAGE = 4
 
-BASE = ["--pyargs", "conformance.checks", "-p", "no:cacheprovider"]
+
+def pytest_command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", *BASE, *args]
 
 
 def soak(repeat: int, args: list[str]) -> int:
@@ -23,7 +32,7 @@ def soak(repeat: int, args: list[str]) -> int:
     for round_number in range(1, repeat + 1):
         with tempfile.TemporaryDirectory(prefix="soak-") as folder:
             done = subprocess.run(
-                [sys.executable, "-m", "pytest", *BASE, "-q", "--conformance-report", folder, *args],
+                pytest_command(["-q", *args, "--conformance-report", folder]),
                 capture_output=True,
                 text=True,
                 check=False,
@@ -48,16 +57,32 @@ def soak(repeat: int, args: list[str]) -> int:
     return 1 if flaky else 0
 
 
+def split_repeat(args: list[str]) -> tuple[str | None, list[str]]:
+    """Take ``--repeat N`` or ``--repeat=N`` out of the arguments (the rest goes to pytest)."""
+    rest: list[str] = []
+    value: str | None = None
+    items = iter(args)
+    for arg in items:
+        if arg == "--repeat":
+            value = next(items, "")
+        elif arg.startswith("--repeat="):
+            value = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return value, rest
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--repeat" in args:
-        index = args.index("--repeat")
-        value = args[index + 1] if index + 1 < len(args) else ""
+    value, args = split_repeat(list(sys.argv[1:] if argv is None else argv))
+    if value is not None:
         if not value.isdigit() or int(value) < 1:
-            print(f"error: --repeat takes a number of rounds, got {value!r}", file=sys.stderr)
-            return 4
-        return soak(int(value), args[:index] + args[index + 2 :])
-    return int(pytest.main([*BASE, *args]))
+            print(f"error: --repeat takes a positive number of rounds, got {value!r}", file=sys.stderr)
+            return EXIT_USAGE
+        return soak(int(value), args)
+    try:
+        return subprocess.call(pytest_command(args))
+    except KeyboardInterrupt:
+        return 2
 
 
 if __name__ == "__main__":

@@ -49,10 +49,12 @@ def load_baseline(path: Path, requirement_ids: set[str]) -> list[Expected]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BaselineError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"{where}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})") from None
     try:
         entries = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise BaselineError(f"{where}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise BaselineError(f"{where}: not valid YAML: {yaml_error(exc)}") from None
     if entries is None:
         return []
     if not isinstance(entries, list):
@@ -78,6 +80,14 @@ def load_baseline(path: Path, requirement_ids: set[str]) -> list[Expected]:
         seen.add(ident)
         baseline.append(Expected(ident, reason.strip()))
     return baseline
+
+
+def yaml_error(exc: yaml.YAMLError) -> str:
+    """PyYAML's complaint in one line, with the line and column where it stopped."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
 
 
 @dataclass

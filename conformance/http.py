@@ -1,7 +1,9 @@
 """The HTTP client checks use: a timeout on every request, and a record of every exchange.
 
 The record is what makes a failure actionable: the plugin renders the failing check's last
-request as a ``curl`` line (credentials replaced by an environment variable reference).
+request as a ``curl`` line. Credentials never enter the record: a token is named by its
+environment variable, and a URL's ``user:password@`` is taken off the URL the checks see and
+sent as Basic credentials, so no message, repr or curl line can carry it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,27 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
 from conformance.outcomes import inconclusive
 
 TOKEN_ENV = {"primary": "LLAMA_STACK_TOKEN", "alt": "LLAMA_STACK_TOKEN_ALT", "minted": "MINTED_TOKEN"}
+# How a curl line names the deployment's URL when that URL carries credentials.
+URL_ENV = "LLAMA_STACK_URL"
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``http://user:pw@host/x`` -> (``http://host/x``, (user, pw)); URLs without userinfo unchanged."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    netloc = (parts.hostname or "") if ":" not in (parts.hostname or "") else f"[{parts.hostname}]"
+    if parts.port:
+        netloc += f":{parts.port}"
+    bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 class Unreachable(AssertionError):
@@ -32,9 +49,15 @@ class Exchange:
     token_role: str | None
     status: int | None = None
     response_text: str = ""
+    # The path alone, when the base URL carries credentials the curl line must not show.
+    credentialed_path: str | None = None
 
     def curl(self) -> str:
-        parts = ["curl", "-sS", "-i", "-X", self.method, shlex.quote(self.url)]
+        parts = ["curl", "-sS", "-i", "-X", self.method]
+        if self.credentialed_path is None:
+            parts.append(shlex.quote(self.url))
+        else:
+            parts.append(f'"${URL_ENV}"{shlex.quote(self.credentialed_path)}')
         for name, value in self.headers.items():
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.token_role:
@@ -78,9 +101,13 @@ class StackClient:
     """One target's HTTP surface, shared by the checks of a session."""
 
     base_url: str
-    tokens: dict[str, str | None] = field(default_factory=dict)
+    tokens: dict[str, str | None] = field(default_factory=dict, repr=False)
     timeout: float = 10.0
-    _client: httpx.Client | None = None
+    _client: httpx.Client | None = field(default=None, repr=False)
+    _basic: tuple[str, str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url, self._basic = split_credentials(self.base_url)
 
     def _http(self) -> httpx.Client:
         if self._client is None:
@@ -89,7 +116,9 @@ class StackClient:
             # connection that carried an error answer when it is reused, and a server closing an
             # idle connection races the next request. Neither is what a requirement is about.
             limits = httpx.Limits(max_keepalive_connections=0)
-            self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout, verify=False, limits=limits)
+            self._client = httpx.Client(
+                base_url=self.base_url, timeout=self.timeout, verify=False, limits=limits, auth=self._basic
+            )
         return self._client
 
     def close(self) -> None:
@@ -137,6 +166,8 @@ class RecordingClient:
         token = bearer if bearer is not None else (self.stack.tokens.get(as_role) if as_role else None)
         role = "minted" if bearer is not None else as_role
         exchange = Exchange(method, self.stack.base_url + path, sent_headers, body, role if token else None)
+        if self.stack._basic is not None:
+            exchange.credentialed_path = path
         self.exchanges.append(exchange)
         wire_headers = dict(sent_headers)
         if token:

@@ -1,4 +1,10 @@
-"""The suite's options. Each resolves flag -> environment variable -> ini key -> default."""
+"""The suite's options. Each resolves flag -> environment variable -> ini key -> default.
+
+An environment variable or ini key that is set but empty counts as unset (a CI template passes
+empty inputs through), but a flag given with an empty value is a mistake: ``--stack-profile=``
+must not quietly mean "every profile". Every complaint names where the value came from, so a
+bad ``LLAMA_STACK_REQUEST_TIMEOUT`` is not reported as a flag the user never typed.
+"""
 
 from __future__ import annotations
 
@@ -83,31 +89,52 @@ def register(parser: pytest.Parser) -> None:
         parser.addini(option.dest, help=option.help, default=None)
 
 
-def resolve(config: pytest.Config, dest: str) -> str | None:
-    option = next(o for o in OPTIONS if o.dest == dest)
+def _option(dest: str) -> Option:
+    return next(o for o in OPTIONS if o.dest == dest)
+
+
+def given_by_flag(config: pytest.Config) -> bool:
+    """Whether any of the suite's flags is on the command line (or an ini key set)."""
+    return any(config.getoption(o.dest) is not None or config.getini(o.dest) not in (None, "", []) for o in OPTIONS)
+
+
+def resolve_with_source(config: pytest.Config, dest: str) -> tuple[str | None, str]:
+    """The option's value and where it came from: ``--flag``, ``$VARIABLE``, ``ini key`` or ``default``."""
+    option = _option(dest)
     value = config.getoption(dest)
-    if value not in (None, ""):
-        return str(value)
+    if value is not None:
+        if not str(value).strip():
+            raise pytest.UsageError(f"{option.flag}: given with an empty value; leave the flag out for the default")
+        return str(value), option.flag
     for name in option.envs:
-        if os.environ.get(name):
-            return os.environ[name]
+        if os.environ.get(name, "").strip():
+            return os.environ[name], f"${name}"
     ini = config.getini(dest)
     if ini not in (None, "", []):
-        return str(ini)
-    return option.default
+        return str(ini), f"ini {dest}"
+    return option.default, "default"
+
+
+def resolve(config: pytest.Config, dest: str) -> str | None:
+    return resolve_with_source(config, dest)[0]
 
 
 def positive_number(config: pytest.Config, dest: str) -> float:
-    text = resolve(config, dest)
+    text, source = resolve_with_source(config, dest)
     try:
         value = float(text or "")
     except ValueError:
-        raise pytest.UsageError(f"--{dest.replace('_', '-')}: expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise pytest.UsageError(f"--{dest.replace('_', '-')}: must be positive, got {text!r}")
+        raise pytest.UsageError(f"{source}: expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise pytest.UsageError(f"{source}: must be a positive number of seconds, got {text!r}")
     return value
 
 
 def comma_list(config: pytest.Config, dest: str) -> list[str]:
-    text = resolve(config, dest) or ""
-    return [part.strip() for part in text.split(",") if part.strip()]
+    text, source = resolve_with_source(config, dest)
+    if text is None:
+        return []
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise pytest.UsageError(f"{source}: {text!r} has an empty item; give a comma list of names")
+    return parts

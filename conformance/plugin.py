@@ -1,68 +1,49 @@
-"""The pytest plugin: options, target and scenario fixtures, requirement bookkeeping, reports.
+"""The pytest plugin: hooks and fixtures. Settings live in `conformance.settings`, verdicts and
+report files in `conformance.reporter`.
 
-Registered through the ``pytest11`` entry point. Two ways to aim it:
+Registered through the ``pytest11`` entry point, and inert until asked (see
+`conformance.settings.asked`). Two ways to aim it:
 
 * ``--stack-url URL``: black-box checks run against that deployment; checks that need to
   start a server with a prepared config are reported not-evaluated unless a launcher is given.
 * no URL: the suite launches the target itself (the embedded reference server by default,
   or ``--stack-launcher TEMPLATE``) once per scenario.
 
-Nothing touches the network at collection time; a URL is probed once at session start, so a
-dead URL ends the run with one line before any check runs.
+Nothing touches the network at collection time; a URL is probed once before the session
+starts, so a dead URL ends the run with one line before any check runs.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pytest
 
 from conformance import __version__
-from conformance.catalog import Requirement, extensions, full_catalog
-from conformance.gate import BaselineError, Expected, GateResult, judge, load_baseline
-from conformance.generation import Generation, parse_override
+from conformance.catalog import Requirement, full_catalog
+from conformance.generation import Generation
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
-from conformance.launchers import Launcher, LaunchError, launcher_from_option
-from conformance.options import comma_list, positive_number, register, resolve
-from conformance.outcomes import INCONCLUSIVE, not_evaluated, out_of_window
-from conformance.report import results_document, terminal_lines, write_reports
+from conformance.options import register
+from conformance.outcomes import not_evaluated, out_of_window
+from conformance.reporter import Reporter, generation_label
 from conformance.results import ResultCollector
-from conformance.scenarios import DEFAULT_FIXTURES, ScenarioPool
-from conformance.target import Target, check_url, detect_generation, redact_url
+from conformance.scenarios import ScenarioPool
+from conformance.secrets import SECRETS
+from conformance.settings import Settings, aim_collection, asked, settings_from
+from conformance.target import NotLlamaStack, Target, detect_generation, redact_url
 
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 CORE_SCENARIO = "core"
+# How to evaluate the launched checks against the user's own implementation.
+LAUNCHER_HINT = "add --stack-launcher='YOUR-START-COMMAND {config} --port {port}'"
+
+# Exit codes of a run that could not grade the target (README, "Exit codes").
 EXIT_UNREACHABLE = 3
+EXIT_NOT_A_STACK = 6
 
 EXCHANGES = pytest.StashKey[list[Exchange]]()
-
-
-@dataclass
-class Settings:
-    url: str | None
-    tokens: dict[str, str | None]
-    launcher: Launcher | None
-    launcher_label: str
-    generation_override: Generation | None
-    profiles: list[str]
-    requirements: list[str]
-    provider_id: str | None
-    quota_budget: int | None
-    request_timeout: float
-    launch_timeout: float
-    fixtures: Path
-    report_dir: Path | None
-    baseline: list[Expected] | None = None
-    launcher_unavailable: str | None = None
-    detected: Generation | None = None
-    started: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-
-
 SETTINGS = pytest.StashKey[Settings]()
 
 
@@ -70,70 +51,8 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _settings_from(config: pytest.Config) -> Settings:
-    try:
-        catalog = full_catalog()
-    except ValueError as exc:
-        raise pytest.UsageError(f"conformance catalog: {exc}") from None
-    url = resolve(config, "stack_url")
-    if url:
-        try:
-            url = check_url(url)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    override_text = resolve(config, "stack_generation")
-    try:
-        override = parse_override(override_text) if override_text else None
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    fixtures = Path(resolve(config, "stack_fixtures") or DEFAULT_FIXTURES)
-    if not (fixtures / "scenarios").is_dir():
-        # otherwise every launched check would be not-evaluated, and the run would look merely thin
-        raise pytest.UsageError(f"--stack-fixtures {fixtures}: no scenarios/ folder there")
-    launcher_text = resolve(config, "stack_launcher")
-    launcher: Launcher | None = None
-    if launcher_text or not url:
-        try:
-            launcher = launcher_from_option(launcher_text, override, fixtures)
-        except LaunchError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    profiles = comma_list(config, "stack_profile")
-    known_profiles = {r.profile for r in catalog.values()}
-    if unknown := [p for p in profiles if p not in known_profiles]:
-        raise pytest.UsageError(f"--stack-profile: unknown {unknown}; known: {sorted(known_profiles)}")
-    requirements = comma_list(config, "stack_requirement")
-    if unknown := [r for r in requirements if r not in catalog]:
-        raise pytest.UsageError(f"--stack-requirement: unknown ids {unknown}")
-    report = resolve(config, "conformance_report")
-    baseline_path = resolve(config, "expected_failures")
-    try:
-        baseline = load_baseline(Path(baseline_path), set(catalog)) if baseline_path else None
-    except BaselineError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    return Settings(
-        url=url,
-        tokens={"primary": resolve(config, "stack_token"), "alt": resolve(config, "stack_token_alt")},
-        launcher=launcher,
-        launcher_label=("none" if launcher is None else launcher.name),
-        generation_override=override,
-        profiles=profiles,
-        requirements=requirements,
-        provider_id=resolve(config, "provider_id"),
-        quota_budget=_budget(resolve(config, "stack_quota_budget")),
-        request_timeout=positive_number(config, "request_timeout"),
-        launch_timeout=positive_number(config, "stack_launch_timeout"),
-        fixtures=fixtures,
-        report_dir=Path(report) if report else None,
-        baseline=baseline,
-    )
-
-
-def _budget(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not text.isdigit() or int(text) < 1 or int(text) > 100_000:
-        raise pytest.UsageError(f"--stack-quota-budget: expected a number of requests from 1 to 100000, got {text!r}")
-    return int(text)
+def _active(config: pytest.Config) -> bool:
+    return SETTINGS in config.stash
 
 
 # ---------------------------------------------------------------------------------- hooks
@@ -143,10 +62,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     register(parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Read the settings, and probe a URL once, before pytest starts anything.
+
+    A target that cannot be graded (unreachable, or not a Llama Stack at all) ends the run here
+    with one line and its own exit code: no session, no collection, no wall of failures."""
+    if not asked(config):
+        return None
+    settings = config.stash[SETTINGS] = settings_from(config)
+    if settings.url is None or _is_worker(config) or config.option.collectonly or config.option.help:
+        return None
+    client = StackClient(settings.url, settings.tokens, settings.request_timeout)
+    where = redact_url(settings.url)
+    try:
+        settings.detected = detect_generation(client)
+    except Unreachable as exc:
+        return _stop(f"conformance: cannot reach {where}: {exc}", EXIT_UNREACHABLE)
+    except NotLlamaStack as exc:
+        return _stop(f"conformance: {where} does not look like a Llama Stack or OGX server: {exc}", EXIT_NOT_A_STACK)
+    finally:
+        client.close()
+    return None
+
+
+def _stop(line: str, code: int) -> int:
+    sys.stderr.write(SECRETS.scrub(line) + "\n")
+    return code
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements a check verifies")
-    settings = _settings_from(config)
-    config.stash[SETTINGS] = settings
+    if not _active(config):
+        return  # installed but not asked: the user's unrelated test run stays as it was
+    settings = config.stash[SETTINGS]
     if settings.launcher is not None and not config.option.collectonly:
         # Only the controller installs a release; xdist workers find what it built.
         settings.launcher_unavailable = settings.launcher.prepare(install=not _is_worker(config))
@@ -154,52 +103,16 @@ def pytest_configure(config: pytest.Config) -> None:
             settings.launcher_label = f"{settings.launcher.name} (unavailable: {settings.launcher_unavailable})"
     if not _is_worker(config):
         config.pluginmanager.register(Reporter(settings, ResultCollector(full_catalog())), "llama-stack-reporter")
-    # ``pytest --stack-url=URL`` from any folder: with no paths given, run the installed checks.
-    if config.args_source == pytest.Config.ArgsSource.INCOVATION_DIR and config.stash[SETTINGS].url:
-        config.args[:] = [str(CHECKS_DIR)]
-    # A run of the suite's checks runs the installed extensions' checks with them.
-    if any(_is_checks_dir(config, arg) for arg in config.args):
-        config.args += [str(e.folder) for e in extensions() if str(e.folder) not in config.args]
-
-
-def _is_checks_dir(config: pytest.Config, arg: str) -> bool:
-    path = Path(arg.split("::", maxsplit=1)[0])
-    return (path if path.is_absolute() else config.invocation_params.dir / path).resolve() == CHECKS_DIR
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    settings = session.config.stash[SETTINGS]
-    if settings.url is None or settings.generation_override or session.config.option.collectonly:
-        return
-    client = StackClient(settings.url, settings.tokens, settings.request_timeout)
-    try:
-        settings.detected = detect_generation(client)
-    except Unreachable as exc:
-        pytest.exit(f"conformance: cannot reach {redact_url(settings.url)}: {exc}", returncode=EXIT_UNREACHABLE)
-    except AssertionError as exc:
-        pytest.exit(
-            f"conformance: {redact_url(settings.url)} does not answer like a Llama Stack: {exc}",
-            returncode=EXIT_UNREACHABLE,
-        )
-    finally:
-        client.close()
-
-
-def _generation_label(settings: Settings) -> str:
-    if settings.generation_override:
-        return settings.generation_override.describe()
-    if settings.detected:
-        return settings.detected.describe()
-    if settings.launcher is not None and settings.launcher.generation is not None:
-        return settings.launcher.generation.describe()
-    return "detected when the first scenario starts"
+    aim_collection(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    if not _active(config):
+        return []
     settings = config.stash[SETTINGS]
     target = redact_url(settings.url) if settings.url else "launched per scenario"
     return [
-        f"llama-stack conformance {__version__}: target {target}; generation {_generation_label(settings)}; "
+        f"llama-stack conformance {__version__}: target {target}; generation {generation_label(settings)}; "
         f"launcher {settings.launcher_label}"
     ]
 
@@ -209,6 +122,8 @@ def _requirement_ids(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _active(config):
+        return
     settings = config.stash[SETTINGS]
     catalog = full_catalog()
     selected: list[pytest.Item] = []
@@ -237,72 +152,36 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
+    if not _active(item.config):
+        return report
     exchanges = item.stash.get(EXCHANGES, None)
     if report.failed and exchanges:
         curls = [exchange.curl() for exchange in exchanges[-3:]]
         report.user_properties.extend(("curl", line) for line in curls)
         report.sections.append(("reproduce with curl", "\n".join(curls)))
+    return _scrubbed(report)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report: pytest.CollectReport = yield
+    return _scrubbed(report) if _active(collector.config) else report
+
+
+ReportT = TypeVar("ReportT", pytest.TestReport, pytest.CollectReport)
+
+
+def _scrubbed(report: ReportT) -> ReportT:
+    """Mask the run's secrets in everything pytest will print or write for this report (the
+    terminal, JUnit, the verdicts), before any of them reads it."""
+    if SECRETS:
+        report.longrepr = SECRETS.scrub_deep(report.longrepr)
+        report.sections = SECRETS.scrub_deep(report.sections)
+        if isinstance(report, pytest.TestReport):
+            report.user_properties = SECRETS.scrub_deep(list(report.user_properties))
     return report
-
-
-def _meta(settings: Settings) -> dict[str, Any]:
-    return {
-        "suite_version": __version__,
-        "started": settings.started,
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "target": {
-            "url": redact_url(settings.url) if settings.url else None,
-            "launcher": settings.launcher_label,
-            "generation": _generation_label(settings),
-            "credentials": {role: ("given" if token else "none") for role, token in settings.tokens.items()},
-        },
-        "python": sys.version.split()[0],
-    }
-
-
-class Reporter:
-    """Registered in the controller only: turns reports into verdicts, prints and writes them."""
-
-    def __init__(self, settings: Settings, collector: ResultCollector) -> None:
-        self.settings = settings
-        self.collector = collector
-        self.written: list[Path] = []
-        self.gate: GateResult | None = None
-        # Failed tests that name no requirement: a baseline can never excuse them.
-        self.untracked_failures: list[str] = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.collector.add(report)
-        tracked = any(name == "requirement" for name, _ in report.user_properties)
-        if report.failed and not tracked and report.nodeid not in self.untracked_failures:
-            self.untracked_failures.append(report.nodeid)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.collector.checks():
-            return
-        verdicts = self.collector.verdicts()
-        judged = session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
-        if self.settings.baseline is not None and judged:
-            self.gate = judge(self.settings.baseline, verdicts, self.collector.checks(), self.untracked_failures)
-            session.exitstatus = pytest.ExitCode.OK if self.gate.passed else pytest.ExitCode.TESTS_FAILED
-        inconclusive = [v.requirement.id for v in verdicts if v.verdict == INCONCLUSIVE]
-        if inconclusive and session.exitstatus == pytest.ExitCode.OK:
-            # A run that could not have failed must not gate green in CI.
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.settings.report_dir is None:
-            return
-        doc = results_document(_meta(self.settings), verdicts, self.collector.catalog, self.gate)
-        self.written = write_reports(self.settings.report_dir, doc)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.collector.checks():
-            return
-        terminalreporter.section("llama-stack conformance: verdict per requirement")
-        for line in terminal_lines(self.collector.verdicts(), self.collector.catalog, self.gate):
-            terminalreporter.write_line(line)
-        for path in self.written:
-            terminalreporter.write_line(f"report: {path}")
 
 
 # ---------------------------------------------------------------------------------- fixtures
@@ -310,6 +189,8 @@ class Reporter:
 
 @pytest.fixture(scope="session")
 def stack_settings(pytestconfig: pytest.Config) -> Settings:
+    if not _active(pytestconfig):
+        pytest.fail("the conformance plugin was not asked to run: give --stack-url or --stack-launcher", pytrace=False)
     return pytestconfig.stash[SETTINGS]
 
 
@@ -320,7 +201,12 @@ def stack_pool(stack_settings: Settings) -> Iterator[ScenarioPool | None]:
         return
     if stack_settings.launcher_unavailable:
         not_evaluated(f"launcher unavailable: {stack_settings.launcher_unavailable}")
-    pool = ScenarioPool(stack_settings.launcher, stack_settings.fixtures, stack_settings.launch_timeout)
+    pool = ScenarioPool(
+        stack_settings.launcher,
+        stack_settings.fixtures,
+        stack_settings.launch_timeout,
+        log_dir=stack_settings.report_dir / "servers",
+    )
     try:
         yield pool
     finally:
@@ -373,7 +259,7 @@ def stack_generation(request: pytest.FixtureRequest, stack_settings: Settings) -
 def _requirement_window(request: pytest.FixtureRequest) -> None:
     """Skip (out-of-window) a check whose requirements all lie outside the target's generation."""
     ids = _requirement_ids(request.node)
-    if not ids:
+    if not ids or not _active(request.config):
         return
     generation: Generation = request.getfixturevalue("stack_generation")
     catalog = full_catalog()
@@ -418,7 +304,7 @@ def scenarios(
 ) -> Iterator[ScenarioAccess]:
     """Managed checks start prepared configs; without a launcher they are not evaluated."""
     if stack_pool is None:
-        not_evaluated("needs a launcher to start scenario configs (run without --stack-url, or pass --stack-launcher)")
+        not_evaluated(f"needs a launcher to start prepared configs: {LAUNCHER_HINT}")
     exchanges: list[Exchange] = []
     request.node.stash[EXCHANGES] = exchanges
     access = ScenarioAccess(stack_pool, stack_settings, exchanges)

@@ -19,15 +19,19 @@ from typing import Any
 import yaml
 
 from conformance.fakes.handle import FakeProcess
+from conformance.gate import yaml_error
 from conformance.launchers.base import Launcher, Running
 from conformance.launchers.process import Exited, LaunchError
 from conformance.outcomes import not_evaluated
+from conformance.secrets import SECRETS
 
 # A wheel carries the fixtures inside the package (setup.py); a source tree has them beside it.
 _PACKAGED = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_FIXTURES = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "fixtures"
 # What a launched server inherits from the suite's environment; everything else is explicit.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
+# The tail of each launched process's output that the report keeps.
+KEPT_LOG_BYTES = 1 << 20
 
 
 @dataclass
@@ -61,7 +65,7 @@ def load_scenario(fixtures: Path, name: str) -> Scenario:
     try:
         meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        not_evaluated(f"{meta_path}: not valid YAML: {str(exc).splitlines()[0]}")
+        not_evaluated(f"{meta_path}: not valid YAML: {yaml_error(exc)}")
     sections = {key: meta.get(key) or {} for key in ("env", "fakes", "configs")} if isinstance(meta, dict) else {}
     if not sections or not all(isinstance(value, dict) for value in sections.values()):
         not_evaluated(f"{meta_path}: expected a mapping whose env, fakes and configs are mappings")
@@ -98,10 +102,11 @@ class Launched:
 
 
 class ScenarioPool:
-    def __init__(self, launcher: Launcher, fixtures: Path, timeout: float) -> None:
+    def __init__(self, launcher: Launcher, fixtures: Path, timeout: float, log_dir: Path | None = None) -> None:
         self.launcher = launcher
         self.fixtures = fixtures
         self.timeout = timeout
+        self.log_dir = log_dir
         self._root = Path(tempfile.mkdtemp(prefix="conformance-"))
         self._shared: dict[str, Launched] = {}
         self._owned: list[Launched] = []
@@ -139,6 +144,7 @@ class ScenarioPool:
                 env[url_env] = fake.url + str(options.get("url_suffix", ""))
             env.update(scenario.env)
             env.update(extra_env or {})
+            SECRETS.add_environment(env)
             outcome = self.launcher.launch(config, env, workdir, f"server-{name}", self.timeout)
         except LaunchError:
             for fake in fakes.values():
@@ -163,4 +169,19 @@ class ScenarioPool:
             launched.stop()
         self._owned.clear()
         self._shared.clear()
+        if self.log_dir is not None:
+            self.keep_logs(self.log_dir)
         shutil.rmtree(self._root, ignore_errors=True)
+
+    def keep_logs(self, log_dir: Path) -> None:
+        """Copy what every launched server and fake printed into the report, secrets masked: the
+        evidence behind a start-up verdict outlives the scenario's temporary folder."""
+        for log in sorted(self._root.glob("*/*.std*")):
+            if log.suffix not in (".stdout", ".stderr") or log.stat().st_size == 0:
+                continue
+            with log.open("rb") as handle:
+                handle.seek(max(log.stat().st_size - KEPT_LOG_BYTES, 0))
+                text = handle.read().decode("utf-8", "replace")
+            target = log_dir / log.parent.name / log.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(SECRETS.scrub(text), encoding="utf-8")

@@ -18,7 +18,7 @@ from conformance.checks.shapes import (
     unique_id,
 )
 from conformance.http import RecordingClient, require_authorised
-from conformance.plugin import Settings
+from conformance.settings import Settings
 
 requirement = pytest.mark.requirement
 CLIENT_ERRORS = range(400, 500)

@@ -23,6 +23,8 @@ from conformance.checks.shapes import (
     unique_id,
 )
 from conformance.http import RecordingClient
+from conformance.launchers import Exited
+from conformance.outcomes import not_evaluated
 from conformance.plugin import ScenarioAccess
 
 requirement = pytest.mark.requirement
@@ -195,6 +197,12 @@ def test_starter_defaults_to_faiss(scenarios: ScenarioAccess) -> None:
 @requirement("VEC-STARTER-002")
 def test_starter_enables_sqlite_vec_by_variable(scenarios: ScenarioAccess) -> None:
     launched = scenarios.pool.shared("starter-sqlite-vec")
+    if isinstance(launched.outcome, Exited) and scenarios.settings.launcher_label == "reference":
+        # The embedded server on a machine without a loadable sqlite-vec is this machine's gap,
+        # not a defect of the implementation: say what to install instead of failing it.
+        hint = [line for line in launched.outcome.stderr.splitlines() if "pip install" in line]
+        if hint:
+            not_evaluated(f"the embedded reference server cannot load sqlite-vec here: {hint[-1].strip()}")
     api = scenarios.client(launched.url)
     sqlite_vec = [p for p in vector_providers(api) if p.get("provider_type") == "inline::sqlite-vec"]
     assert sqlite_vec, f"no inline::sqlite-vec provider with ENABLE_SQLITE_VEC set: {vector_providers(api)}"

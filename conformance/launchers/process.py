@@ -41,6 +41,8 @@ class ManagedProcess:
         self.stdout_path = workdir / f"{name}.stdout"
         self.stderr_path = workdir / f"{name}.stderr"
         self._stderr_file = self.stderr_path.open("wb")
+        # stdout is read by the suite (readiness lines) and kept on disk too, for the report's logs.
+        self._stdout_file = self.stdout_path.open("wb")
         self._stdout_chunks: list[bytes] = []
         self._drainer: threading.Thread | None = None
         try:
@@ -55,6 +57,7 @@ class ManagedProcess:
             )
         except OSError as exc:
             self._stderr_file.close()
+            self._stdout_file.close()
             raise LaunchError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None
 
     @property
@@ -79,7 +82,7 @@ class ManagedProcess:
         elif self.popen.poll() is not None:
             rest = self.popen.stdout.read()
             if rest:
-                self._stdout_chunks.append(rest)
+                self._took(rest)
 
     def wait_for_line(self, prefix: str, timeout: float, anywhere: bool = False) -> str | Exited:
         """Block until stdout has a line starting with ``prefix`` (or holding it, ``anywhere``);
@@ -101,7 +104,7 @@ class ManagedProcess:
                 if not chunk:  # end of stream: the child exited
                     self.popen.wait(timeout=max(deadline - time.monotonic(), 1))
                     return Exited(self.popen.returncode, self.stdout_text() + pending.decode(), self.stderr_text())
-                self._stdout_chunks.append(chunk)
+                self._took(chunk)
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for raw in lines:
@@ -135,6 +138,12 @@ class ManagedProcess:
         self.stop()
         raise LaunchError(f"{self.name} did not answer on {url} within {timeout:g} s")
 
+    def _took(self, chunk: bytes) -> None:
+        self._stdout_chunks.append(chunk)
+        if not self._stdout_file.closed:
+            self._stdout_file.write(chunk)
+            self._stdout_file.flush()
+
     def _drain_in_background(self) -> None:
         """Keep reading stdout so a chatty child never blocks on a full pipe."""
         assert self.popen.stdout is not None
@@ -142,7 +151,7 @@ class ManagedProcess:
 
         def drain() -> None:
             for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
-                self._stdout_chunks.append(chunk)
+                self._took(chunk)
 
         if self._drainer is None:
             self._drainer = threading.Thread(target=drain, name=f"drain-{self.name}", daemon=True)
@@ -162,6 +171,9 @@ class ManagedProcess:
                 except subprocess.TimeoutExpired:
                     continue
         self._stderr_file.close()
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)
+        self._stdout_file.close()
         return self.popen.returncode
 
 

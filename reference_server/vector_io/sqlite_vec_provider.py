@@ -2,7 +2,7 @@
 
 The seed's pull request made this provider opt-in (``ENABLE_SQLITE_VEC``) because its binaries
 are not everywhere. It needs an sqlite3 that can load extensions: Python's own where it was
-built with them, else ``pysqlite3`` (the ``sqlite-vec`` extra installs both). A missing piece
+built with them, else ``pysqlite3`` (the package depends on both). A missing piece
 stops start-up with one line saying what to install. Distances are cosine, turned into
 similarities so scores match ``inline::faiss``.
 """
@@ -26,7 +26,9 @@ from reference_server.providers.catalog import SqliteVecConfig
 from reference_server.resources.vector_dbs import VectorDB
 from reference_server.vector_io.base import Chunk, VectorIOProvider
 
-INSTALL_HINT = "pip install 'llama-stack-conformance[sqlite-vec]'"
+# Both are dependencies of the package; these hints are for an environment that lost them.
+INSTALL_HINT = "pip install sqlite-vec"
+PYSQLITE_HINT = "pip install pysqlite3-binary, or use a Python whose sqlite3 can load extensions"
 
 
 def sqlite_with_extensions() -> ModuleType:
@@ -37,8 +39,7 @@ def sqlite_with_extensions() -> ModuleType:
         return importlib.import_module("pysqlite3.dbapi2")
     except ImportError:
         raise StartupFailure(
-            "inline::sqlite-vec needs an sqlite3 that can load extensions, and this Python's cannot; "
-            f"install pysqlite3-binary ({INSTALL_HINT})"
+            f"inline::sqlite-vec needs an sqlite3 that can load extensions, and this Python's cannot; {PYSQLITE_HINT}"
         ) from None
 
 

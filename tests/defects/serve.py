@@ -759,6 +759,41 @@ def judge_on_first_provider() -> None:
     Stack.judge = judge  # type: ignore[method-assign]
 
 
+class EchoingMiddleware:
+    """Answers /v1/health with the request's Authorization header in the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v1/health":
+            await self.app(scope, receive, send)
+            return
+        seen = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        body = json.dumps({"status": f"OK for {seen}"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def echoes_credentials() -> None:
+    """A hostile target for the secrets test: it logs its secret environment at start-up and
+    echoes every caller's credentials, so a run that did not mask them would write them out."""
+    import os
+
+    for name, value in sorted(os.environ.items()):
+        if name.endswith("_TOKEN"):
+            print(f"echoes-credentials: {name}={value}", file=sys.stderr, flush=True)
+    original = app_module.create_app
+
+    def create_app(stack: Any) -> Any:
+        app = original(stack)
+        app.add_middleware(EchoingMiddleware)
+        return app
+
+    app_module.create_app = create_app
+
+
 @dataclass(frozen=True)
 class Defect:
     requirements: tuple[str, ...]
@@ -775,6 +810,8 @@ def _missing_model(status: int) -> Defect:
 
 
 DEFECTS: dict[str, Defect] = {
+    # No requirement of its own: the target of tests/suite/test_secrets.py.
+    "echoes-credentials": Defect((), echoes_credentials),
     "none": Defect((), lambda: None),
     # Not a defect of a requirement: every API request is refused for lack of credentials, the
     # situation in which the suite must answer "inconclusive", never "pass" (tests/suite/test_plugin.py).

@@ -7,7 +7,7 @@ import pytest
 from conformance.checks.shapes import expect_data_list, model_provider
 from conformance.http import RecordingClient
 from conformance.outcomes import not_evaluated
-from conformance.plugin import Settings
+from conformance.settings import Settings
 
 requirement = pytest.mark.requirement
 
