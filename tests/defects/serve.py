@@ -794,6 +794,27 @@ def echoes_credentials() -> None:
     app_module.create_app = create_app
 
 
+def dies_after_the_probe() -> None:
+    """Answers the suite's start-of-run probe (GET /v1/version), then the process exits: a
+    deployment that goes away while the checks run."""
+    import asyncio
+    import os
+
+    original = app_module.create_app
+
+    def create_app(stack: Any) -> Any:
+        app = original(stack)
+
+        async def dying(scope: Scope, receive: Receive, send: Send) -> None:
+            await app(scope, receive, send)
+            if scope["type"] == "http" and scope["path"] == "/v1/version":
+                asyncio.get_running_loop().call_later(0.2, os._exit, 0)  # once the answer is on its way
+
+        return dying
+
+    app_module.create_app = create_app
+
+
 @dataclass(frozen=True)
 class Defect:
     requirements: tuple[str, ...]
@@ -812,6 +833,7 @@ def _missing_model(status: int) -> Defect:
 DEFECTS: dict[str, Defect] = {
     # No requirement of its own: the target of tests/suite/test_secrets.py.
     "echoes-credentials": Defect((), echoes_credentials),
+    "dies-after-the-probe": Defect((), dies_after_the_probe),  # tests/suite/test_bad_targets.py
     "none": Defect((), lambda: None),
     # Not a defect of a requirement: every API request is refused for lack of credentials, the
     # situation in which the suite must answer "inconclusive", never "pass" (tests/suite/test_plugin.py).

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ SERVE = REPO / "tests" / "defects" / "serve.py"
 
 def run_pytest(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_"))}
+    if not any(arg.startswith("--conformance-report") for arg in args):
+        # Not the default folder under cwd: parallel tests started from the repository would
+        # write the same files there.
+        full_env["LLAMA_STACK_CONFORMANCE_REPORT"] = tempfile.mkdtemp(prefix="suite-report-")
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],

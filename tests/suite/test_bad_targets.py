@@ -3,7 +3,9 @@ its first line, and never reports a check as passed."""
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conformance.fakes.handle import FakeProcess
+from conformance.launchers.process import ManagedProcess, free_port
 from tests.conftest import ServerFactory
 from tests.suite.harness import run_pytest, verdicts
 
@@ -24,11 +27,30 @@ def garbage(tmp_path: Path) -> Iterator[FakeProcess]:
         fake.stop()
 
 
-def test_a_target_that_is_not_a_llama_stack(garbage: FakeProcess, tmp_path: Path) -> None:
-    done = run_pytest(f"--stack-url={garbage.url}", cwd=tmp_path)
-    assert done.returncode == 3, done.stdout[-1500:]
-    assert "does not answer like a Llama Stack" in done.stdout + done.stderr
-    assert " passed" not in done.stdout
+@pytest.mark.parametrize("override", [[], ["--stack-generation=0.2.12"]])
+def test_a_target_that_is_not_a_llama_stack(garbage: FakeProcess, override: list[str], tmp_path: Path) -> None:
+    done = run_pytest(f"--stack-url={garbage.url}", *override, cwd=tmp_path)
+    assert done.returncode == 6, done.stdout[-1500:]
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"conformance: {garbage.url} does not look like a Llama Stack or OGX server: ")
+    assert "answered 200 (text/plain): 'this is not a Llama Stack'" in line
+    assert not done.stdout
+
+
+def test_a_plain_web_server_is_not_graded(tmp_path: Path) -> None:
+    """``python3 -m http.server``: 404 pages in HTML are no Llama Stack, not a guessed 0.2.0."""
+    (tmp_path / "www").mkdir()
+    port = free_port()
+    web = ManagedProcess(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], dict(os.environ), tmp_path, "web"
+    )
+    try:
+        assert isinstance(web.wait_for_http(f"http://127.0.0.1:{port}/", 20), str)
+        done = run_pytest(f"--stack-url=http://127.0.0.1:{port}", cwd=tmp_path / "www")
+    finally:
+        web.stop()
+    assert done.returncode == 6, done.stdout[-1500:] + done.stderr
+    assert "GET /v1/version answered 404 (text/html)" in done.stderr and not done.stdout
 
 
 def test_a_target_too_slow_for_the_timeout(garbage: FakeProcess, tmp_path: Path) -> None:
@@ -66,8 +88,7 @@ def test_a_target_that_resets_connections(tmp_path: Path) -> None:
 
 
 def test_a_target_that_dies_half_way(servers: ServerFactory, tmp_path: Path) -> None:
-    server = servers.running()
-    server.process.stop()  # up at the start of the session, gone by the checks
+    server = servers.running(defect="dies-after-the-probe")  # answers the start-of-run probe, then exits
     done = run_pytest(
         f"--stack-url={server.url}",
         "--stack-generation=reference",

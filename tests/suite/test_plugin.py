@@ -53,7 +53,9 @@ def test_apis_a_target_does_not_serve_are_skipped_saying_so(servers: ServerFacto
     server = servers.running()  # inference only: no vector_io, no safety
     profiles = "--stack-profile=vector-io,safety"
     done = run_pytest(f"--stack-url={server.url}", profiles, "--conformance-report", str(tmp_path), cwd=tmp_path)
-    assert done.returncode == 0, done.stdout[-3000:]
+    # Nothing was graded, so the run must not be green.
+    assert done.returncode == 5, done.stdout[-3000:]
+    assert "conformance: no requirement was evaluated (" in done.stdout, done.stdout[-3000:]
     doc = json.loads((tmp_path / "results.json").read_text())
     entries = {entry["id"]: entry for entry in doc["requirements"]}
     for requirement, route in (("VEC-DB-001", "POST /v1/vector-dbs"), ("SAFE-SHIELD-001", "GET /v1/shields")):
@@ -76,11 +78,16 @@ def test_flag_wins_over_environment(hand_started: Server, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stdout[-2000:]
 
 
-def test_dead_url_ends_with_one_line(tmp_path: Path) -> None:
-    done = run_pytest("--stack-url=http://127.0.0.1:9", "--request-timeout=2", cwd=tmp_path)
-    assert done.returncode == 3
-    assert "conformance: cannot reach http://127.0.0.1:9" in done.stdout + done.stderr
-    assert "passed" not in done.stdout and "failed" not in done.stdout
+@pytest.mark.parametrize("override", [[], ["--stack-generation=0.2.12"], ["-n", "2"]])
+def test_dead_url_ends_with_one_line(override: list[str], tmp_path: Path) -> None:
+    """Once, on stderr, exit 3, also when the generation is given (no detection to do) and
+    under xdist; nothing on stdout, where a wall of failures used to be."""
+    done = run_pytest("--stack-url=http://127.0.0.1:9", "--request-timeout=2", *override, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout[-2000:]
+    assert done.stderr.splitlines() == [
+        "conformance: cannot reach http://127.0.0.1:9: GET /v1/version: ConnectError: [Errno 111] Connection refused"
+    ]
+    assert not done.stdout
 
 
 def test_credentials_never_reach_the_report(hand_started: Server, tmp_path: Path) -> None:
@@ -118,7 +125,11 @@ def test_xdist_gives_the_same_verdicts(tmp_path: Path) -> None:
         (["--stack-url=ftp://x"], "expected http(s)://host"),
         (["--stack-profile=bogus"], "unknown ['bogus']"),
         (["--stack-requirement=NOPE-001"], "unknown ids"),
-        (["--request-timeout=0"], "must be positive"),
+        (["--request-timeout=0"], "--request-timeout: must be a positive number"),
+        (["--request-timeout=inf"], "must be a positive number"),
+        (["--stack-profile="], "--stack-profile: given with an empty value"),
+        (["--stack-profile=core,"], "has an empty item"),
+        (["--stack-generation=9.9.9"], "the suite knows llama-stack 0.2.0 up to OGX 1.x"),
         (["--stack-generation=latest"], "stack-generation"),
         (["--stack-launcher=llama stack run"], "{config} and {port}"),
         (["--stack-fixtures=/nonexistent-fixtures"], "no scenarios/ folder there"),
@@ -128,6 +139,26 @@ def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: 
     done = run_pytest(CHECKS, *args, cwd=tmp_path)
     assert done.returncode == 4, done.stdout + done.stderr
     assert fragment in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("LLAMA_STACK_REQUEST_TIMEOUT", "-2", "$LLAMA_STACK_REQUEST_TIMEOUT: must be a positive number"),
+        ("LLAMA_STACK_GENERATION", "latest", "$LLAMA_STACK_GENERATION 'latest'"),
+        ("LLAMA_STACK_QUOTA_BUDGET", "lots", "$LLAMA_STACK_QUOTA_BUDGET: expected a number"),
+    ],
+)
+def test_a_bad_environment_twin_is_named_as_such(variable: str, value: str, fragment: str, tmp_path: Path) -> None:
+    done = run_pytest(CHECKS, cwd=tmp_path, env={variable: value})
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert fragment in done.stderr and "--request-timeout" not in done.stderr, done.stderr
+
+
+def test_an_empty_environment_twin_counts_as_unset(tmp_path: Path) -> None:
+    """A CI template passes empty inputs through as empty variables; they mean "not given"."""
+    done = run_pytest(CHECKS, "--stack-requirement=CORE-HEALTH-001", cwd=tmp_path, env={"LLAMA_STACK_PROFILE": ""})
+    assert done.returncode == 0, done.stdout[-2000:]
 
 
 def test_failure_carries_a_curl_line(tmp_path: Path) -> None:
@@ -186,7 +217,7 @@ def test_quota_checks_against_a_url_need_an_opt_in(servers: ServerFactory, tmp_p
     without = run_pytest(
         f"--stack-url={server.url}", "--stack-profile=quota", "--conformance-report", str(tmp_path / "a"), cwd=tmp_path
     )
-    assert without.returncode == 0 and set(verdicts(tmp_path / "a").values()) == {"not-evaluated"}
+    assert without.returncode == 5 and set(verdicts(tmp_path / "a").values()) == {"not-evaluated"}
     opted = run_pytest(
         f"--stack-url={server.url}",
         "--stack-profile=quota",

@@ -23,8 +23,12 @@ def test_conformant_only_with_zero_fail_and_zero_skip() -> None:
     assert claim(P_001=PASS, P_002=PASS, P_003=PASS) == "conformant"
     assert claim(P_001=PASS, P_002=PASS, P_003=FAIL) == "partially conformant"
     assert claim(P_001=PASS, P_002=PASS, P_003=SKIP) == "partially conformant"
-    assert claim(P_001=PASS, P_002=NOT_EVALUATED, P_003=PASS) == "partially conformant"
     assert claim(P_001=PASS, P_002=INCONCLUSIVE, P_003=PASS) == "partially conformant"
+
+
+def test_checks_that_could_not_run_are_not_a_failure_and_not_a_certificate() -> None:
+    assert claim(P_001=PASS, P_002=NOT_EVALUATED, P_003=PASS) == "passed where evaluated"
+    assert claim(P_001=PASS, P_002=NOT_EVALUATED, P_003=FAIL) == "partially conformant"
 
 
 def test_a_failed_must_is_not_conformant() -> None:
@@ -33,7 +37,8 @@ def test_a_failed_must_is_not_conformant() -> None:
 
 
 def test_musts_not_evaluated_and_out_of_window() -> None:
-    assert claim(P_001=NOT_EVALUATED, P_002=NOT_EVALUATED, P_003=PASS) == "not evaluated"
+    assert claim(P_001=NOT_EVALUATED, P_002=NOT_EVALUATED, P_003=NOT_EVALUATED) == "not evaluated"
+    assert claim(P_001=NOT_EVALUATED, P_002=NOT_EVALUATED, P_003=PASS) == "passed where evaluated"
     assert claim(P_001=OUT_OF_WINDOW, P_002=OUT_OF_WINDOW, P_003=OUT_OF_WINDOW) == "out of window"
     assert claim(P_001=OUT_OF_WINDOW, P_002=PASS, P_003=PASS) == "conformant"
 
@@ -46,8 +51,19 @@ def test_a_run_of_some_requirements_claims_nothing_about_the_profile() -> None:
 def test_the_run_as_a_whole() -> None:
     assert overall_claim({"a": "conformant", "b": "conformant"}) == "conformant for profiles a, b"
     assert overall_claim({"a": "conformant", "b": "not conformant", "c": "not evaluated"}) == (
-        "partially conformant: conformant for profiles a; not for b (not conformant)"
+        "not conformant: a MUST failed in b; conformant for profiles a; not evaluated: c"
     )
     assert overall_claim({"a": "not conformant", "b": "not conformant"}).startswith("not conformant: ")
-    assert overall_claim({"a": "partially conformant"}).startswith("partially conformant: conformant for no profile")
+    assert overall_claim({"a": "partially conformant"}) == (
+        "partially conformant: a SHOULD failed, or checks skipped, in a"
+    )
     assert overall_claim({"a": "no claim (1 of its 3 requirements run)"}).startswith("no claim")
+
+
+def test_a_url_run_without_a_launcher_reads_plainly() -> None:
+    """A healthy deployment checked by URL is not "partially conformant": it passed what could be
+    checked, and the rest needs a launcher."""
+    claims = {"core": "conformant", "vector-io": "passed where evaluated", "config": "not evaluated"}
+    assert overall_claim(claims) == (
+        "conformant for profiles core; passed where evaluated in vector-io; not evaluated: config"
+    )
