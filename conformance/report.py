@@ -183,7 +183,7 @@ def results_document(
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:72em;color:#1d1d1f}
 table{border-collapse:collapse;width:100%;margin-bottom:1.5em}td,th{border-bottom:1px solid #ddd;padding:.35em .5em;
-text-align:left;vertical-align:top}th{background:#f4f4f6}.v{font-weight:600;white-space:nowrap}.pass{color:#16794a}
+text-align:left;vertical-align:top}th{background:#f4f4f6}td:first-child{white-space:nowrap}.v{font-weight:600;white-space:nowrap}.pass{color:#16794a}
 .fail,.inconclusive{color:#b3261e}.skip,.not-evaluated{color:#8a6100}.out-of-window{color:#777}
 section.finding{border-left:4px solid #b3261e;padding:.2em 1em;margin:1em 0}
 pre{background:#f6f6f8;padding:.6em;overflow-x:auto;white-space:pre-wrap}code{font-size:12px}
