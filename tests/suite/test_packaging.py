@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,23 @@ def test_a_built_install_carries_the_fixtures_and_launches_from_them(tmp_path: P
         check=True,
     )
     assert probe.stdout.strip() == str(packaged)
+
+
+def test_a_plain_install_certifies_the_embedded_server_green(plain_install: tuple[Path, Path], tmp_path: Path) -> None:
+    """``pip install llama-stack-conformance`` (no extras), then ``llama-stack-conformance`` with no
+    URL: the embedded reference server, every scenario included, must come out 100 % green."""
+    _, venv = plain_install
+    report = tmp_path / "report"
+    done = subprocess.run(
+        [str(venv / "bin" / "llama-stack-conformance"), "-q", "--conformance-report", str(report)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_", "PYTHONPATH"))},
+    )
+    verdicts = {rid: entry["verdict"] for rid, entry in results(report).items()}
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert verdicts and set(verdicts.values()) == {"pass"}, {k: v for k, v in verdicts.items() if v != "pass"}
