@@ -24,6 +24,9 @@ CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 DOC_PATH = Path("docs") / "requirements.md"
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z][A-Z0-9]*)*-\d{3}")
 LEVELS = ("MUST", "SHOULD")
+# A source is a reference a user can follow: a documentation page, upstream code at a release tag,
+# an issue or pull request (all URLs), or an RFC.
+_OPENABLE = re.compile(r"https?://\S+|\bRFC \d+")
 PROFILES = {
     "core": "Black-box checks any running deployment can take.",
     "config": "Start-up behaviour of run.yaml handling: substitution, coercion, gating. Needs a launcher.",
@@ -42,7 +45,7 @@ PROFILES = {
     "vector-io": "Vector dbs and vector IO (black box where the target serves /v1/vector-dbs), a restart that keeps "
     "the faiss index, and the starter's faiss default with sqlite-vec behind ENABLE_SQLITE_VEC (needs a launcher).",
     "safety": "Shields and run-shield (black box where the target serves /v1/shields); Llama Guard verdicts through "
-    "a fake guard model, SAFETY_MODEL gating and the seed's two-vLLM layout (needs a launcher).",
+    "a fake guard model, SAFETY_MODEL gating and the documentation page's two-vLLM layout (needs a launcher).",
 }
 
 
@@ -83,6 +86,8 @@ def _validate(entry: dict[str, Any], index: int, profiles: Mapping[str, str] = P
     for bound in ("since", "until"):
         if entry.get(bound) is not None and parse_version(str(entry[bound])) is None:
             raise ValueError(f"{where}: {bound} must be a version")
+    if not _OPENABLE.search(entry["source"]):
+        raise ValueError(f"{where}: source must cite something a user can open: an http(s) URL or an RFC number")
     bounds = {bound: (str(entry[bound]) if entry.get(bound) is not None else None) for bound in ("since", "until")}
     return Requirement(
         id=entry["id"],

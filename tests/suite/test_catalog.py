@@ -65,8 +65,19 @@ def test_generated_requirements_document_is_current() -> None:
         ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "", "source": "s"}, "text"),
         ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "t", "source": "s", "since": "x"}, "since"),
         ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "t", "source": "s", "extra": 1}, "unknown"),
+        ({"id": "CORE-X-001", "level": "MUST", "profile": "core", "text": "t", "source": "research/x.md §2"}, "open"),
     ],
 )
 def test_catalog_validation(entry: dict[str, object], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         _validate(entry, 0)
+
+
+def test_user_facing_texts_cite_openable_sources_and_name_no_internal_notes() -> None:
+    """Reports show each requirement's text and source to people who have neither this project's
+    research notes nor its internal vocabulary."""
+    for requirement in load_catalog().values():
+        shown = requirement.text + " " + requirement.source
+        assert "research/" not in shown and "seed" not in shown.lower(), requirement.id
+    for page in ("README.md", "docs/requirements.md"):
+        assert "research/" not in (REPO / page).read_text(encoding="utf-8"), page

@@ -69,14 +69,17 @@ def test_a_listed_item_that_did_not_run_changes_nothing(tmp_path: Path) -> None:
         ("- {id: CORE-VERSION-001, reason: a, why: b}", "unknown keys ['why']"),
         ("- {id: CORE-VERSION-001, reason: a}\n- {id: CORE-VERSION-001, reason: b}", "listed twice"),
         ("- {id: [", "not valid YAML"),
+        ("- id: CORE-VERSION-001\n  reason: [x\n- id: b", "not valid YAML: line 3, column 5: expected ','"),
+        (b"- id: CORE-VERSION-001\n  reason: caf\xe9\n", "not UTF-8 text (byte 36 is 0xe9)"),
     ],
 )
-def test_a_bad_baseline_is_a_usage_error(text: str, fragment: str, tmp_path: Path) -> None:
+def test_a_bad_baseline_is_a_usage_error(text: str | bytes, fragment: str, tmp_path: Path) -> None:
     path = tmp_path / "baseline.yaml"
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     done = run_pytest(CHECKS, f"--expected-failures={path}", "--collect-only", cwd=tmp_path)
     assert done.returncode == 4, done.stdout + done.stderr
     assert fragment in done.stderr and "Traceback" not in done.stderr
+    assert "INTERNALERROR" not in done.stdout + done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_a_missing_baseline_is_a_usage_error(tmp_path: Path) -> None:

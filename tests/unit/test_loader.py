@@ -31,7 +31,7 @@ def error_of(text: str, env: dict[str, str] | None = None) -> ConfigError:
 
 
 def test_seed_example_loads() -> None:
-    config = load_config(FIXTURES / "seed-ollama.yaml", {"INFERENCE_MODEL": "llama3.2:3b", "HOME": "/h"})
+    config = load_config(FIXTURES / "docs-ollama.yaml", {"INFERENCE_MODEL": "llama3.2:3b", "HOME": "/h"})
     assert config.run.image_name == "ollama"  # from conda_env, the seed names no image_name
     assert [(p.api, p.provider_id) for p in config.providers] == [
         ("inference", "ollama"),
@@ -48,7 +48,7 @@ def test_seed_example_loads() -> None:
 
 def test_seed_example_without_its_required_variable() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(FIXTURES / "seed-ollama.yaml", {})
+        load_config(FIXTURES / "docs-ollama.yaml", {})
     assert caught.value.path == "models[0].model_id"
     assert caught.value.variable == "INFERENCE_MODEL"
 
