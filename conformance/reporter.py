@@ -88,7 +88,8 @@ class Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         judged = session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
         verdicts = self.collector.verdicts()
-        if not any(v.verdict in (PASS, FAIL, INCONCLUSIVE) for v in verdicts):
+        collecting_only = session.config.option.collectonly
+        if not collecting_only and not any(v.verdict in (PASS, FAIL, INCONCLUSIVE) for v in verdicts):
             # Never green on nothing: a run that graded no requirement certifies nothing.
             tally = ", ".join(f"{n} {v}" for v, n in _tally(verdicts).items()) or "no conformance check collected"
             self.nothing_evaluated = f"conformance: no requirement was evaluated ({tally})"

@@ -41,7 +41,7 @@ def run_release(tmp_path: Path, python: str) -> tuple[int, str, dict[str, str]]:
 
 def test_no_suitable_python_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
     code, out, verdicts = run_release(tmp_path, '"2.1"')
-    assert code == 0, out[-3000:]
+    assert code == 5, out[-3000:]  # nothing evaluated: never a green run
     assert "launcher phantom (unavailable: phantom needs Python 2.1; none found" in out
     assert set(verdicts.values()) == {"not-evaluated"}
     assert "Traceback" not in out
@@ -50,7 +50,7 @@ def test_no_suitable_python_is_one_line_and_not_evaluated(tmp_path: Path) -> Non
 def test_a_failed_install_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
     minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     code, out, verdicts = run_release(tmp_path, f'"{minor}"')
-    assert code == 0, out[-3000:]
+    assert code == 5, out[-3000:]  # nothing evaluated: never a green run
     refusal = "phantom could not be installed: -m pip install exited 1: ERROR: No matching distribution"
     assert f"launcher phantom (unavailable: {refusal}" in out
     assert set(verdicts.values()) == {"not-evaluated"}
