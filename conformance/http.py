@@ -1,4 +1,10 @@
-"""The HTTP client checks use: a timeout on every request, and a record of every exchange.
+"""The HTTP client checks use: bounded exchanges, and a record of every one.
+
+Bounded, because the target may be hostile or broken: each request's whole exchange (headers
+included) must finish within ``--request-timeout``, not just each read; an answer is read up to
+`MAX_ANSWER_BYTES` (after decompression, so a gzip bomb stops there too), the excess a failure
+naming it; and the record keeps only the first `KEPT_EVIDENCE_CHARS` of each answer, so a run's
+memory does not grow with what the target sends.
 
 The record is what makes a failure actionable: the plugin renders the failing check's last
 request as a ``curl`` line. Credentials never enter the record: a token is named by its
@@ -9,7 +15,10 @@ sent as Basic credentials, so no message, repr or curl line can carry it.
 from __future__ import annotations
 
 import json
+import math
 import shlex
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +31,8 @@ from conformance.outcomes import inconclusive
 TOKEN_ENV = {"primary": "LLAMA_STACK_TOKEN", "alt": "LLAMA_STACK_TOKEN_ALT", "minted": "MINTED_TOKEN"}
 # How a curl line names the deployment's URL when that URL carries credentials.
 URL_ENV = "LLAMA_STACK_URL"
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+KEPT_EVIDENCE_CHARS = 4096
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -75,15 +86,36 @@ class Response:
     exchange: Exchange
 
     def json(self) -> Any:
+        """The body as strict JSON (RFC 8259): ``NaN``, ``Infinity``, numbers that overflow a
+        double and nesting beyond Python's recursion are a failure naming the body, never a pass
+        and never a crash of the run."""
         try:
-            return json.loads(self.text)
+            return json.loads(self.text, parse_constant=_not_json, parse_float=_finite)
+        except _NotJSON as exc:
+            why = str(exc)
+        except RecursionError:
+            why = "nested too deeply to be read"
         except ValueError:
-            raise AssertionError(
-                f"{self.exchange.method} {self.exchange.url}: body is not JSON: {self.text[:200]!r}"
-            ) from None
+            why = "not JSON"
+        raise AssertionError(f"{self.exchange.method} {self.exchange.url}: body is {why}: {self.text[:200]!r}")
 
     def describe(self) -> str:
         return f"{self.exchange.method} {self.exchange.url} answered {self.status}: {self.text[:300]}"
+
+
+class _NotJSON(ValueError):
+    pass
+
+
+def _not_json(name: str) -> Any:
+    raise _NotJSON(f"not strict JSON ({name} is not a JSON value)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJSON(f"not strict JSON ({text[:40]} overflows a double)")
+    return value
 
 
 def require_authorised(response: Response, expected: set[int] | range) -> None:
@@ -129,6 +161,58 @@ class StackClient:
     def recorder(self, exchanges: list[Exchange]) -> RecordingClient:
         return RecordingClient(self, exchanges)
 
+    def exchange(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, httpx.Headers, str]:
+        """One request within `timeout` for the whole exchange; raises `Unreachable` otherwise.
+
+        httpx bounds each read, so a target that drips its headers or streams without end
+        would hold a check for ever. The exchange runs in a daemon thread that the check waits
+        on for at most the timeout; the reading loop also stops at the deadline and the size cap,
+        so only a target that drips headers for ever keeps that thread (and its connection) alive,
+        and nothing waits for it."""
+        outcome: list[tuple[int, httpx.Headers, str] | BaseException] = []
+        deadline = time.monotonic() + self.timeout
+
+        def run() -> None:
+            try:
+                outcome.append(self._read(method, path, body, headers, deadline))
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=run, name=f"exchange {method} {path}", daemon=True)
+        worker.start()
+        worker.join(self.timeout + 0.5)
+        if not outcome:
+            raise Unreachable(f"{method} {path}: no complete answer within {self.timeout:g} s")
+        result = outcome[0]
+        if isinstance(result, httpx.TimeoutException):
+            raise Unreachable(f"{method} {path}: no answer within {self.timeout:g} s")
+        if isinstance(result, httpx.TransportError):
+            raise Unreachable(f"{method} {path}: {type(result).__name__}: {result}")
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _read(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str], deadline: float
+    ) -> tuple[int, httpx.Headers, str]:
+        with self._http().stream(method, path, content=body, headers=headers) as answer:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise AssertionError(
+                        f"{method} {path}: the answer is larger than {MAX_ANSWER_BYTES} bytes "
+                        "(the suite reads no more of one answer)"
+                    )
+                if time.monotonic() > deadline:
+                    raise Unreachable(f"{method} {path}: the answer did not end within {self.timeout:g} s")
+                chunks.append(chunk)
+            encoding = answer.encoding or "utf-8"
+            return answer.status_code, answer.headers, b"".join(chunks).decode(encoding, "replace")
+
 
 @dataclass
 class RecordingClient:
@@ -172,15 +256,10 @@ class RecordingClient:
         wire_headers = dict(sent_headers)
         if token:
             wire_headers["Authorization"] = f"Bearer {token}"
-        try:
-            answer = self.stack._http().request(method, path, content=body, headers=wire_headers)
-        except httpx.TimeoutException:
-            raise Unreachable(f"{method} {path}: no answer within {self.stack.timeout:g} s") from None
-        except httpx.TransportError as exc:
-            raise Unreachable(f"{method} {path}: {type(exc).__name__}: {exc}") from None
-        exchange.status = answer.status_code
-        exchange.response_text = answer.text
-        response = Response(answer.status_code, answer.headers, answer.text, exchange)
+        status, answer_headers, text = self.stack.exchange(method, path, body, wire_headers)
+        exchange.status = status
+        exchange.response_text = text[:KEPT_EVIDENCE_CHARS]
+        response = Response(status, answer_headers, text, exchange)
         if expect is not None:
             expected = {expect} if isinstance(expect, int) else set(expect)
             if response.status not in expected:

@@ -78,6 +78,7 @@ def _serve(args: argparse.Namespace) -> None:
     config = load_config(args.config, env)
 
     from reference_server.api.app import create_app
+    from reference_server.http_protocol import BoundedH11Protocol
     from reference_server.stack import Stack
 
     server_config = config.run.server
@@ -109,6 +110,8 @@ def _serve(args: argparse.Namespace) -> None:
         # refused at the handshake. Given only ssl_ca_certs, uvicorn would ask for no certificate.
         ssl_cert_reqs=ssl.CERT_REQUIRED if server_config.tls_cafile else ssl.CERT_NONE,
         timeout_graceful_shutdown=10,
+        # request headers within a bound, and no more connections than descriptors allow
+        http=BoundedH11Protocol,
     )
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from reference_server import __version__
 from reference_server.api import errors, inference, inspect, models, providers, safety, vectors
-from reference_server.api.limits import RequestLimitsMiddleware
+from reference_server.api.limits import BodyReader, RequestLimitsMiddleware
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.quota.middleware import QuotaMiddleware
 from reference_server.stack import Stack
@@ -48,7 +48,8 @@ def create_app(stack: Stack) -> FastAPI:
         app.router.routes.extend(router.routes)
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.
     app.state.mounted_routers = mounted
-    # Starlette runs the middleware added last first: auth, then quota, then the routes.
+    # Starlette runs the middleware added last first: limits, auth, quota, then the body is read.
+    app.add_middleware(BodyReader)  # innermost: no body is buffered before the caller is known
     quota = stack.config.run.server.quota
     if quota is not None:
         app.add_middleware(
@@ -57,5 +58,5 @@ def create_app(stack: Stack) -> FastAPI:
     if stack.config.auth is not None:
         provider_type, auth_config = stack.config.auth
         app.add_middleware(AuthMiddleware, authenticator=build_authenticator(provider_type, auth_config))
-    app.add_middleware(RequestLimitsMiddleware)  # outermost: nothing reads an oversized request
+    app.add_middleware(RequestLimitsMiddleware)  # outermost: header size and declared length only
     return app

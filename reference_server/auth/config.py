@@ -26,7 +26,9 @@ class _Strict(BaseModel):
 class JWKSConfig(_Strict):
     uri: HttpUrlText
     token: str | None = None
-    key_recheck_period: int = Field(default=3600, ge=1)
+    # At most a year: beyond that no clock arithmetic is meaningful (10**400 used to be accepted
+    # here and then overflow on every token).
+    key_recheck_period: int = Field(default=3600, ge=1, le=365 * 24 * 3600)
 
 
 class OAuth2TokenConfig(_Strict):

@@ -5,6 +5,9 @@
 * Keys are fetched lazily, re-fetched after ``key_recheck_period`` and when a token names an
   unknown ``kid`` (at most every few seconds), so rotation needs no restart; if a re-fetch fails
   the keys already known keep working, and with no keys at all the answer is a 503.
+* One fetch runs at a time, bounded in total time and size (`bounded_request`), and tokens whose
+  key is already known never wait for it: a slow or hostile issuer can delay only the tokens
+  that need a key it has not yet delivered. An answer that is not a key set is a failed fetch.
 * A verified token's principal is cached until the token expires (or the key recheck period
   ends, whichever is first), so the signature is checked once per token, not per request.
 """
@@ -21,6 +24,8 @@ from typing import Any
 import httpx
 import jwt
 
+from reference_server import strict_json
+from reference_server.auth.bounded_http import AnswerTooLarge, bounded_request
 from reference_server.auth.config import OAuth2TokenConfig
 from reference_server.auth.errors import INVALID_TOKEN, AuthFailure, AuthUnavailable
 from reference_server.auth.principal import Principal, attributes_from_claims
@@ -35,6 +40,7 @@ ALLOWED_ALGORITHMS = frozenset(
 REFETCH_BURST = 3.0
 REFETCH_REFILL_S = 5.0
 CACHE_SIZE = 10_000
+FETCH_DEADLINE_S = 5.0
 
 
 class OAuth2TokenProvider:
@@ -44,7 +50,7 @@ class OAuth2TokenProvider:
         self.jwks = config.jwks
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
         self._refetch_budget = REFETCH_BURST
         self._budget_at = time.monotonic()
         self._verdicts: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
@@ -57,19 +63,24 @@ class OAuth2TokenProvider:
         headers = {"Authorization": f"Bearer {self.jwks.token}"} if self.jwks.token else {}
         verify: bool | str = self.config.tls_cafile or self.config.verify_tls
         try:
-            async with httpx.AsyncClient(timeout=5.0, verify=verify) as client:
-                answer = await client.get(self.jwks.uri, headers=headers)
-            answer.raise_for_status()
-            keyset = jwt.PyJWKSet.from_dict(answer.json())
-        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+            async with httpx.AsyncClient(timeout=FETCH_DEADLINE_S, verify=verify) as client:
+                status, content = await bounded_request(client, "GET", self.jwks.uri, FETCH_DEADLINE_S, headers=headers)
+            if status != 200:
+                raise ValueError(f"the issuer answered {status}")
+            document = strict_json.loads(content)
+            if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+                raise ValueError("the answer is not a JWKS document ({'keys': [...]})")
+            keyset = jwt.PyJWKSet.from_dict(document)
+        except (TimeoutError, httpx.HTTPError, AnswerTooLarge, ValueError, TypeError, jwt.PyJWTError) as exc:
             if self._keys:
                 log.warning("re-fetching %s failed (%s); keeping the keys already known", self.jwks.uri, exc)
                 self._fetched_at = time.monotonic()  # do not hammer a failing issuer
                 return
+            log.warning("fetching keys from %s failed: %s", self.jwks.uri, exc or type(exc).__name__)
             raise AuthUnavailable(
                 f"Authentication service unavailable: cannot fetch keys from {self.jwks.uri}"
             ) from None
-        self._keys = {key.key_id: key for key in keyset.keys}
+        self._keys = {key.key_id: key for key in keyset.keys if isinstance(key.key_id, str | None)}
         self._fetched_at = time.monotonic()
 
     def _may_refetch_for_unknown_kid(self) -> bool:
@@ -82,12 +93,17 @@ class OAuth2TokenProvider:
         return False
 
     async def _key_for(self, kid: str | None) -> jwt.PyJWK:
-        async with self._lock:
-            stale = time.monotonic() - self._fetched_at > self.jwks.key_recheck_period
-            if stale or (
-                kid not in self._keys and (kid is not None or not self._keys) and self._may_refetch_for_unknown_kid()
-            ):
-                await self._fetch()
+        stale = time.monotonic() - self._fetched_at > self.jwks.key_recheck_period
+        known = kid in self._keys or (kid is None and len(self._keys) == 1)
+        if stale or (not known and self._may_refetch_for_unknown_kid()):
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.ensure_future(self._fetch())
+            if not known or not self._keys:
+                # Only a token that needs what the fetch brings waits for it (shielded: one
+                # caller giving up must not cancel the fetch the others wait on).
+                await asyncio.shield(self._refresh)
+            else:
+                self._refresh.add_done_callback(_log_failure)
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
         key = self._keys.get(kid)
@@ -103,10 +119,10 @@ class OAuth2TokenProvider:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise AuthFailure(INVALID_TOKEN) from None
-        algorithm = header.get("alg")
-        if algorithm not in ALLOWED_ALGORITHMS:
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS or not isinstance(kid, str | None):
             raise AuthFailure(INVALID_TOKEN)
-        key = await self._key_for(header.get("kid"))
+        key = await self._key_for(kid)
         if key.algorithm_name and key.algorithm_name != algorithm:
             raise AuthFailure(INVALID_TOKEN)
         try:
@@ -120,9 +136,21 @@ class OAuth2TokenProvider:
             )
         except (jwt.PyJWTError, ValueError, TypeError):
             raise AuthFailure(INVALID_TOKEN) from None
-        principal = Principal(str(claims["sub"]), attributes_from_claims(claims, self.config.claims_mapping))
-        expires = min(float(claims["exp"]), time.time() + self.jwks.key_recheck_period)
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.strip():
+            raise AuthFailure(INVALID_TOKEN)  # an empty subject would be everyone's principal
+        principal = Principal(subject, attributes_from_claims(claims, self.config.claims_mapping))
+        # exp is an integer of any size (pyjwt checked it is in the future); compared, never
+        # converted to a float, so 10**400 is simply "later than the recheck period".
+        expires = min(claims["exp"], time.time() + self.jwks.key_recheck_period)
         self._verdicts[token] = (principal, expires)
         if len(self._verdicts) > CACHE_SIZE:
             self._verdicts.popitem(last=False)
         return principal
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background refresh that failed with no keys to fall back on has already said why; the
+    exception is retrieved here so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()

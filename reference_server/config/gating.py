@@ -96,14 +96,19 @@ def _gate_providers(providers: dict[str, Any], env: Mapping[str, str]) -> dict[s
 
 
 def _gate_auth(auth: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any] | None:
-    """Auth is off when its type resolves to empty or the sentinel (seed or later shape)."""
-    if "provider_config" in auth and isinstance(auth["provider_config"], dict):
-        type_value = substitute(auth["provider_config"].get("type"), env, "server.auth.provider_config.type")
-    else:
-        type_value = substitute(auth.get("provider_type"), env, "server.auth.provider_type")
-    if is_switched_off(type_value):
-        log.debug("server.auth is switched off by its type %r", type_value)
-        return None
+    """Auth fails closed: it is off only when its type is written as a switch (``__disabled__``,
+    or a placeholder that resolves to empty or to the sentinel), and then a warning says so.
+
+    A type that is missing, misspelt or not a string leaves the section as it is, so that
+    validation stops start-up naming it: a present auth section never means "no auth"."""
+    later = isinstance(auth.get("provider_config"), dict)
+    raw = auth["provider_config"].get("type") if later else auth.get("provider_type")
+    path = "server.auth.provider_config.type" if later else "server.auth.provider_type"
+    if isinstance(raw, str) and (DISABLED in raw or "${" in raw):
+        type_value = substitute(raw, env, path)
+        if is_switched_off(type_value):
+            log.warning("authentication is OFF: %s %r resolves to %r", path, raw, type_value)
+            return None
     expanded: dict[str, Any] = substitute(auth, env, "server.auth")
     return expanded
 

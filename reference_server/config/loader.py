@@ -6,6 +6,7 @@ Every failure on the way is a `ConfigError` with a config path, so the caller pr
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reference_server.auth.config import AUTH_CONFIGS
+from reference_server.config import bounded_yaml
 from reference_server.config.errors import ConfigError, join_path
 from reference_server.config.gating import resolve
 from reference_server.config.schema import IGNORED_TOP_LEVEL, ModelInput, RunConfig, ShieldInput, VectorDBInput
@@ -78,7 +80,9 @@ def _first_error(error: ValidationError, prefix: str = "") -> ConfigError:
 
 def parse_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = bounded_yaml.load(text)
+    except bounded_yaml.BoundedYAMLError as exc:
+        raise ConfigError("", f"invalid YAML ({source}): {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -179,6 +183,7 @@ def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>"
         if key not in RunConfig.model_fields and key not in IGNORED_TOP_LEVEL
     ]
     resolved = resolve(raw, env)
+    _refuse_nul_bytes(resolved, "")
     try:
         run = RunConfig.model_validate(resolved)
     except ValidationError as exc:
@@ -201,6 +206,19 @@ def load_config_text(text: str, env: Mapping[str, str], source: str = "<config>"
     )
 
 
+def _refuse_nul_bytes(value: Any, path: str) -> None:
+    """A NUL byte is never text a config means (it ended a path early in C, and Python refuses
+    such paths with a ValueError deep inside sqlite or open)."""
+    if isinstance(value, str) and "\0" in value:
+        raise ConfigError(path, "contains a NUL byte")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul_bytes(item, join_path(path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul_bytes(item, join_path(path, index))
+
+
 def _check_auth(run: RunConfig) -> tuple[str, BaseModel] | None:
     auth = run.server.auth
     if auth is None:
@@ -220,12 +238,21 @@ def _check_auth(run: RunConfig) -> tuple[str, BaseModel] | None:
 
 def load_config(path: str | Path, env: Mapping[str, str]) -> StackConfig:
     source = Path(path)
+    limit = bounded_yaml.MAX_BYTES
     try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError("", f"cannot read config {str(source)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError("", f"config {str(source)!r} is not UTF-8 text") from None
+        if not stat.S_ISREG(source.stat().st_mode):
+            # /dev/zero would be read for ever, a FIFO would wait for a writer
+            raise ConfigError("", f"config {str(source)!r} is not a regular file")
+        with source.open("rb") as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise ConfigError("", f"config {str(source)!r} is larger than {limit} bytes")
+        text = data.decode("utf-8")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path, or not UTF-8
+        if isinstance(exc, UnicodeDecodeError):
+            raise ConfigError("", f"config {str(source)!r} is not UTF-8 text") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError("", f"cannot read config {str(source)!r}: {reason}") from None
     config = load_config_text(text, env, str(source))
     config.source = source
     return config

@@ -24,6 +24,7 @@ strings in which a substitution happened, so a quoted ``"8080"`` stays a string.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -108,6 +109,11 @@ def _placeholder(text: str, start: int, env: Mapping[str, str], path: str) -> tu
     return _expand_home(chosen, env), close + 1
 
 
+# Longer numerals stay strings: no config number needs them, Python refuses to parse an int of
+# over 4,300 digits, and a float this long is infinity, which no JSON answer can carry.
+MAX_NUMERAL_LENGTH = 100
+
+
 def coerce(text: str) -> Scalar:
     """Give a substituted string its natural type; only whole-string matches are converted."""
     if text == "":
@@ -115,10 +121,12 @@ def coerce(text: str) -> Scalar:
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
+    if len(text) > MAX_NUMERAL_LENGTH:
+        return text
     if _INT.fullmatch(text):
         return int(text)
-    if _FLOAT.fullmatch(text):
-        return float(text)
+    if _FLOAT.fullmatch(text) and math.isfinite(value := float(text)):
+        return value
     return text
 
 

@@ -54,7 +54,8 @@ class ResourceRegistry(Generic[R]):
         return item.identifier
 
     def _record(self, item: R, owner: dict[str, Any] | None) -> str:
-        return json.dumps({self.field: item.model_dump(), "owner": owner}, sort_keys=True)
+        # allow_nan=False: a value that is not JSON fails here, before anything is stored
+        return json.dumps({self.field: item.model_dump(), "owner": owner}, sort_keys=True, allow_nan=False)
 
     def _write_back(self) -> None:
         """The store's file was lost: persist everything acknowledged so far into the new one."""
@@ -92,7 +93,8 @@ class ResourceRegistry(Generic[R]):
             if len(self._bodies) >= 256:  # many distinct viewers: stay bounded
                 self._bodies.clear()
             answer = {**self.envelope, "data": entries}
-            body = self._bodies[key] = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+            encoded = json.dumps(answer, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            body = self._bodies[key] = encoded.encode()
         return body
 
     def listing(self, viewer: Principal | None = None) -> list[dict[str, Any]]:

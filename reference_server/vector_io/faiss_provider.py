@@ -83,7 +83,7 @@ class FaissVectorIO(VectorIOProvider):
     def _rows(self, db: VectorDB, first: int, chunks: list[Chunk], array: Any) -> dict[str, str]:
         return {
             f"{self._prefix(db)}{first + offset:012d}": json.dumps(
-                {"chunk": chunk, "vector": base64.b64encode(array[offset].tobytes()).decode()}
+                {"chunk": chunk, "vector": base64.b64encode(array[offset].tobytes()).decode()}, allow_nan=False
             )
             for offset, chunk in enumerate(chunks)
         }

@@ -106,7 +106,7 @@ class SqliteVecVectorIO(VectorIOProvider):
             for offset, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
                 conn.execute(
                     "INSERT INTO chunks (db, seq, chunk) VALUES (?, ?, ?)",
-                    (db.identifier, first + offset, json.dumps(chunk)),
+                    (db.identifier, first + offset, json.dumps(chunk, allow_nan=False)),
                 )
                 conn.execute(
                     f"INSERT INTO {_table(db)} (rowid, embedding) VALUES (?, ?)",
