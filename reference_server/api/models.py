@@ -38,7 +38,7 @@ async def register_model(body: RegisterModelRequest, request: Request) -> JSONRe
     # The backend must serve the model (Ollama may resolve a bare name to ``name:latest``).
     resolved = await stack.inference(requested.provider_id).check_model(requested.provider_resource_id)
     model = requested.model_copy(update={"provider_resource_id": resolved})
-    return JSONResponse(stack.models.register(model, principal_of(request)).wire())
+    return JSONResponse((await stack.models.register(model, principal_of(request))).wire())
 
 
 @router.delete("/v1/models/{model_id:path}")
@@ -48,5 +48,5 @@ async def unregister_model(model_id: str, request: Request) -> JSONResponse:
     visible = stack.models.find(model_id, principal_of(request)) is not None
     if visible and (users := stack.users_of_model(model_id)):
         raise Conflict(f"Model {model_id!r} is in use by {', '.join(users)}; unregister those first")
-    stack.models.unregister(model_id, principal_of(request))
+    await stack.models.unregister(model_id, principal_of(request))
     return JSONResponse(None)

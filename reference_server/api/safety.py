@@ -51,7 +51,7 @@ async def register_shield(body: RegisterShieldRequest, request: Request) -> JSON
     check_shield(
         stack.safety_provider_type(shield.provider_id), shield, lambda model_id: stack.models.find(model_id, viewer)
     )
-    return JSONResponse(stack.shields.register(shield, viewer).wire())
+    return JSONResponse((await stack.shields.register(shield, viewer)).wire())
 
 
 @safety.post("/v1/safety/run-shield")

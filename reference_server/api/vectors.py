@@ -81,8 +81,8 @@ async def register_vector_db(body: RegisterVectorDBRequest, request: Request) ->
     provider = stack.vector_io(db.provider_id)
     if stack.vector_dbs.find(db.identifier, viewer) == db:
         return JSONResponse(db.wire())  # the same registration again: keep its chunks
-    stack.vector_dbs.register(db, viewer)  # refuses a taken id before any chunk is touched
-    provider.create(db)
+    await stack.vector_dbs.register(db, viewer)  # refuses a taken id before any chunk is touched
+    await provider.lane.run(provider.create, db)
     return JSONResponse(db.wire())
 
 
@@ -91,8 +91,9 @@ async def unregister_vector_db(vector_db_id: str, request: Request) -> JSONRespo
     stack = stack_of(request)
     db = stack.vector_dbs.get(vector_db_id, principal_of(request))
     if db.provider_id in stack.provider_ids("vector_io"):
-        stack.vector_io(db.provider_id).drop(db)
-    stack.vector_dbs.unregister(vector_db_id, principal_of(request))
+        provider = stack.vector_io(db.provider_id)
+        await provider.lane.run(provider.drop, db)
+    await stack.vector_dbs.unregister(vector_db_id, principal_of(request))
     return JSONResponse(None)
 
 
@@ -137,7 +138,7 @@ async def insert(body: InsertRequest, request: Request) -> JSONResponse:
     for position, vector in zip(missing, computed, strict=True):
         vectors[position] = vector
     stored = [chunk.model_dump(exclude={"embedding"}) for chunk in body.chunks]
-    provider.insert(db, stored, [v for v in vectors if v is not None])
+    await provider.lane.run(provider.insert, db, stored, [v for v in vectors if v is not None])
     return JSONResponse(None)
 
 
@@ -151,7 +152,7 @@ async def query(body: QueryRequest, request: Request) -> JSONResponse:
     if not text.strip():
         raise InvalidRequest("query has no text to embed")
     [vector] = await _embed(stack, db, [text])
-    hits = provider.query(db, vector, params.max_chunks)
+    hits = await provider.lane.run(provider.query, db, vector, params.max_chunks)
     if params.score_threshold is not None:
         hits = [(chunk, score) for chunk, score in hits if score >= params.score_threshold]
     return JSONResponse({"chunks": [chunk for chunk, _ in hits], "scores": [score for _, score in hits]})

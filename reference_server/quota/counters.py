@@ -26,7 +26,7 @@ class SqliteCounter:
 
     async def increment(self, key: str, expires_at: int) -> int:
         # The window index is part of the key, so old windows are simply never read again.
-        return self._store.increment(key)
+        return await self._store.lane.run(self._store.increment, key)
 
     async def aclose(self) -> None:
         self._store.close()

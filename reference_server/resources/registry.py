@@ -9,6 +9,7 @@ it; `reference_server.resources.access` decides who else sees it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +36,7 @@ class ResourceRegistry(Generic[R]):
 
     def __init__(self, store: SqliteKVStore) -> None:
         self._store = store
+        self._mutations = asyncio.Lock()
         self._items: dict[str, R] = {}
         self._owners: dict[str, dict[str, Any] | None] = {}
         for key, value in store.items(self.prefix):
@@ -70,8 +72,12 @@ class ResourceRegistry(Generic[R]):
                 self._write(item, None)
 
     def _write(self, item: R, owner: dict[str, Any] | None) -> None:
+        """At start-up only (no event loop yet): write through the store directly."""
+        self._store.set(self.prefix + self._id(item), self._record(item, owner))
+        self._remember(item, owner)
+
+    def _remember(self, item: R, owner: dict[str, Any] | None) -> None:
         identifier = self._id(item)
-        self._store.set(self.prefix + identifier, self._record(item, owner))
         self._items[identifier] = item
         self._owners[identifier] = owner
         self._forget_listing()
@@ -119,26 +125,35 @@ class ResourceRegistry(Generic[R]):
             raise NotFound(f"{self.label} {identifier!r} not found")
         return item
 
-    def register(self, item: R, owner: Principal | None = None) -> R:
-        identifier = self._id(item)
-        existing = self._items.get(identifier)
-        if existing is not None:
-            if not can_see(owner, self._owners.get(identifier)):
-                raise Conflict(f"{self.label} id {identifier!r} is already taken")
-            if existing == item:
-                return existing
-            raise Conflict(
-                f"{self.label} {identifier!r} is already registered with a different definition; unregister it first"
-            )
-        self._write(item, owner.as_owner() if owner else None)
-        return item
+    async def register(self, item: R, owner: Principal | None = None) -> R:
+        """Refuse a taken id, else commit the row (on the store's lane) and then remember it.
 
-    def unregister(self, identifier: str, viewer: Principal | None = None) -> None:
-        self.get(identifier, viewer)
-        self._store.delete(self.prefix + identifier)
-        del self._items[identifier]
-        self._owners.pop(identifier, None)
-        self._forget_listing()
+        Registrations and removals of one registry run one at a time: the check for a taken id
+        and the write must not interleave with another request's while the row is written."""
+        async with self._mutations:
+            identifier = self._id(item)
+            existing = self._items.get(identifier)
+            if existing is not None:
+                if not can_see(owner, self._owners.get(identifier)):
+                    raise Conflict(f"{self.label} id {identifier!r} is already taken")
+                if existing == item:
+                    return existing
+                raise Conflict(
+                    f"{self.label} {identifier!r} is already registered with a different definition; "
+                    "unregister it first"
+                )
+            owned = owner.as_owner() if owner else None
+            await self._store.lane.run(self._store.set, self.prefix + identifier, self._record(item, owned))
+            self._remember(item, owned)
+            return item
+
+    async def unregister(self, identifier: str, viewer: Principal | None = None) -> None:
+        async with self._mutations:
+            self.get(identifier, viewer)
+            await self._store.lane.run(self._store.delete, self.prefix + identifier)
+            del self._items[identifier]
+            self._owners.pop(identifier, None)
+            self._forget_listing()
 
 
 class ModelRegistry(ResourceRegistry[Model]):

@@ -1,8 +1,10 @@
 """A small durable key-value store on sqlite, shared by the registry (and later quota, vectors).
 
 Durability is the point: a registration is acknowledged only after its row is committed with
-``synchronous=FULL``, so a ``kill -9`` after the 200 loses nothing. Operations are short, so
-they run inline under a lock; a failing file becomes `Unavailable` (503), never a 500.
+``synchronous=FULL``, so a ``kill -9`` after the 200 loses nothing. Request paths call the store
+through its `lane` (a thread of its own), never on the event loop; a failing file, or one locked
+by another process for longer than the short busy timeout, becomes `Unavailable` (a prompt 503
+naming the file), never a 500.
 
 A file deleted or replaced under a running server would otherwise swallow every later write
 (sqlite keeps writing to the unlinked inode). Before each write the store checks that its file
@@ -21,13 +23,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reference_server.errors import Unavailable
+from reference_server.store.lane import Lane
 
 log = logging.getLogger("reference_server.store")
 
 
 class SqliteKVStore:
     def __init__(
-        self, db_path: str | Path, namespace: str | None = None, synchronous: str = "FULL", busy_ms: int = 5000
+        self, db_path: str | Path, namespace: str | None = None, synchronous: str = "FULL", busy_ms: int = 1000
     ) -> None:
         self.path = Path(db_path)
         self._prefix = f"{namespace}:" if namespace else ""
@@ -36,6 +39,7 @@ class SqliteKVStore:
         self._busy_ms = int(busy_ms)
         self.on_reopen: list[Callable[[], None]] = []
         self._db, self._inode = self._open()
+        self.lane = Lane(self.path.name)
 
     def _open(self) -> tuple[sqlite3.Connection, int]:
         try:
@@ -134,5 +138,6 @@ class SqliteKVStore:
         return int(row[0])
 
     def close(self) -> None:
+        self.lane.close()
         with self._lock:
             self._db.close()

@@ -9,11 +9,12 @@ request an hour later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reference_server.providers.base import ProviderHandle
 from reference_server.resources.vector_dbs import VectorDB
+from reference_server.store.lane import Lane
 
 # A chunk is stored and returned as the client sent it: ``{"content": ..., "metadata": {...}}``.
 Chunk = dict[str, Any]
@@ -21,6 +22,13 @@ Chunk = dict[str, Any]
 
 @dataclass
 class VectorIOProvider(ProviderHandle):
+    # Index and rows change together, on one thread of their own (`reference_server.store.lane`):
+    # the routes call create, insert, query and drop through it, never on the event loop.
+    lane: Lane = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lane = Lane(f"{self.provider_id}")
+
     async def health(self) -> dict[str, Any]:
         return {"status": "OK"}
 

@@ -41,6 +41,7 @@ class _Index:
 class FaissVectorIO(VectorIOProvider):
     def __post_init__(self) -> None:
         assert isinstance(self.config, FaissConfig)
+        super().__post_init__()
         self._faiss = _import("faiss", "faiss-cpu")
         self._np = _import("numpy", "numpy")
         kvstore = self.config.kvstore
@@ -126,4 +127,5 @@ class FaissVectorIO(VectorIOProvider):
         self._dbs.pop(db.identifier, None)
 
     def close(self) -> None:
+        self.lane.close()
         self._store.close()

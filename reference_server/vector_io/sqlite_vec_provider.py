@@ -51,6 +51,7 @@ def _table(db: VectorDB) -> str:
 class SqliteVecVectorIO(VectorIOProvider):
     def __post_init__(self) -> None:
         assert isinstance(self.config, SqliteVecConfig)
+        super().__post_init__()
         try:
             sqlite_vec = importlib.import_module("sqlite_vec")
         except ImportError:
@@ -135,5 +136,6 @@ class SqliteVecVectorIO(VectorIOProvider):
             conn.execute("DELETE FROM chunks WHERE db = ?", (db.identifier,))
 
     def close(self) -> None:
+        self.lane.close()
         with self._lock:
             self._db.close()

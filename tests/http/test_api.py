@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -212,8 +213,22 @@ def test_a_locked_metadata_store_is_503_and_recovers(servers: ServerFactory) -> 
     holder = sqlite3.connect(servers.state / "registry.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        answer = httpx.post(server.url + "/v1/models", json={"model_id": "m", "provider_model_id": "a"}, timeout=30)
-        assert answer.status_code == 503 and "registry.db" in answer.json()["error"]["message"]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            writes = [
+                pool.submit(httpx.post, server.url + "/v1/models", json={"model_id": f"m{i}", "provider_model_id": "a"})
+                for i in range(3)
+            ]
+            # While writers wait on the locked file, the event loop is free: health answers at once.
+            started = time.monotonic()
+            assert httpx.get(server.url + "/v1/health", timeout=5).status_code == 200
+            health_took = time.monotonic() - started
+            started = time.monotonic()
+            answers = [write.result(timeout=30) for write in writes]
+            writes_took = time.monotonic() - started
+        assert health_took < 0.5, f"/v1/health took {health_took:.2f} s behind a locked store"
+        for answer in answers:
+            assert answer.status_code == 503 and "registry.db" in answer.json()["error"]["message"], answer.text
+        assert writes_took < 10, f"three writers were answered after {writes_took:.1f} s"
     finally:
         holder.execute("COMMIT")
         holder.close()

@@ -47,6 +47,10 @@ def test_url_mode_passes_core_and_leaves_config_not_evaluated(hand_started: Serv
     assert {result[k] for k in ("VEC-PERSIST-001", "SAFE-RUN-003", "SAFE-SEED-001")} == {"not-evaluated"}
     page = (tmp_path / "report.html").read_text()
     assert "CFG-ENV-009" in page and "<script" not in page
+    # Plainly: what passed, what was not evaluated, and how to evaluate it against your own server.
+    assert "summary: conformant for profiles core" in done.stdout, done.stdout[-3000:]
+    assert "not evaluated: config" in done.stdout and "partially conformant" not in done.stdout
+    assert "--stack-launcher='YOUR-START-COMMAND {config} --port {port}'" in done.stdout
 
 
 def test_apis_a_target_does_not_serve_are_skipped_saying_so(servers: ServerFactory, tmp_path: Path) -> None:
