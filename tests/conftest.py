@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -129,6 +131,32 @@ class ServerFactory:
     def stop_all(self) -> None:
         for process in self._started:
             process.stop()
+
+
+def jwt_auth(jwks_uri: str, key_recheck_period: int | str = 3600) -> str:
+    """A ``server:`` section with oauth2_token auth against ``jwks_uri`` (the fake issuer's name)."""
+    return (
+        "server:\n  auth:\n    provider_type: oauth2_token\n"
+        f"    config: {{jwks: {{uri: '{jwks_uri}', key_recheck_period: {key_recheck_period}}}, "
+        "issuer: 'https://issuer.conformance.test'}\n"
+    )
+
+
+@contextmanager
+def running_fake(kind: str, folder: Path, **options: Any) -> Iterator[FakeProcess]:
+    """A fake from conformance/fakes for one test, stopped by its PID afterwards."""
+    process = FakeProcess(kind, folder, **options)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> Iterator[FakeProcess]:
+    """The fake OAuth2 issuer (JWKS, token minting) for one test."""
+    with running_fake("jwks", tmp_path / "issuer") as process:
+        yield process
 
 
 @pytest.fixture(scope="session")

@@ -795,20 +795,22 @@ def echoes_credentials() -> None:
 
 
 def dies_after_the_probe() -> None:
-    """Answers the suite's start-of-run probe (GET /v1/version), then the process exits: a
-    deployment that goes away while the checks run."""
-    import asyncio
+    """Answers the suite's start-of-run probe (GET /v1/version), then exits on the next request
+    without answering it: a deployment that goes away while the checks run."""
     import os
 
     original = app_module.create_app
 
     def create_app(stack: Any) -> Any:
         app = original(stack)
+        answered: list[str] = []
 
         async def dying(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and answered:
+                os._exit(0)
             await app(scope, receive, send)
             if scope["type"] == "http" and scope["path"] == "/v1/version":
-                asyncio.get_running_loop().call_later(0.2, os._exit, 0)  # once the answer is on its way
+                answered.append(scope["path"])
 
         return dying
 

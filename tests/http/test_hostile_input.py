@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,30 +20,12 @@ import pytest
 
 from conformance.fakes.handle import FakeProcess
 from conformance.launchers.process import Exited
-from tests.conftest import Server, ServerFactory
+from tests.conftest import Server, ServerFactory, jwt_auth
 from tests.hostile_server import HostileServer, answer, answer_json, drip, hostile, nested
-
-ISSUER = "https://issuer.conformance.test"
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-@pytest.fixture
-def issuer(tmp_path: Path) -> Iterator[FakeProcess]:
-    fake = FakeProcess("jwks", tmp_path / "issuer")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-def jwt_config(jwks_uri: str, recheck: int | str = 3600) -> str:
-    return (
-        "server:\n  auth:\n    provider_type: oauth2_token\n"
-        f"    config: {{jwks: {{uri: '{jwks_uri}', key_recheck_period: {recheck}}}, issuer: '{ISSUER}'}}\n"
-    )
 
 
 def refused_at_start(servers: ServerFactory, text: str, *args: str, env: dict[str, str] | None = None) -> str:
@@ -131,7 +112,7 @@ def test_hostile_bodies_on_every_api_are_a_400(path: str, body: bytes, servers: 
 
 
 def test_tokens_shaped_to_crash_the_verifier_are_refused(servers: ServerFactory, issuer: FakeProcess) -> None:
-    server = servers.running(servers.config(servers.minimal() + jwt_config(f"{issuer.url}/jwks")))
+    server = servers.running(servers.config(servers.minimal() + jwt_auth(f"{issuer.url}/jwks")))
     good = issuer.mint()
     _, payload, signature = good.split(".")
     shapes = {
@@ -152,7 +133,7 @@ def test_tokens_shaped_to_crash_the_verifier_are_refused(servers: ServerFactory,
 
 
 def test_an_absurd_key_recheck_period_is_a_config_error(servers: ServerFactory) -> None:
-    line = refused_at_start(servers, servers.minimal() + jwt_config("http://127.0.0.1:9/jwks", "1" + "0" * 400))
+    line = refused_at_start(servers, servers.minimal() + jwt_auth("http://127.0.0.1:9/jwks", "1" + "0" * 400))
     assert "key_recheck_period" in line, line
 
 
@@ -163,7 +144,7 @@ def test_an_absurd_key_recheck_period_is_a_config_error(servers: ServerFactory) 
 def test_a_key_set_that_is_not_one_is_a_503(keyset: object, servers: ServerFactory, issuer: FakeProcess) -> None:
     token = issuer.mint()
     with hostile(keyset) as jwks:  # type: ignore[arg-type]
-        server = servers.running(servers.config(servers.minimal() + jwt_config(f"{jwks.url}/jwks")))
+        server = servers.running(servers.config(servers.minimal() + jwt_auth(f"{jwks.url}/jwks")))
         answered = httpx.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=20)
     assert answered.status_code == 503, answered.text
 
@@ -175,7 +156,7 @@ def test_a_dripping_issuer_costs_a_new_token_at_most_the_fetch_deadline(
     with hostile(
         drip(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
     ) as jwks:
-        server = servers.running(servers.config(servers.minimal() + jwt_config(f"{jwks.url}/jwks")))
+        server = servers.running(servers.config(servers.minimal() + jwt_auth(f"{jwks.url}/jwks")))
         started = time.monotonic()
         answered = httpx.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         took = time.monotonic() - started
@@ -186,7 +167,7 @@ def test_a_huge_key_set_is_not_buffered(servers: ServerFactory, issuer: FakeProc
     token = issuer.mint()
     body = b'{"keys": [' + b'{"kty": "oct", "k": "' + b"A" * (64 * 1024 * 1024) + b'"}]}'
     with hostile(answer(200, body)) as jwks:
-        server = servers.running(servers.config(servers.minimal() + jwt_config(f"{jwks.url}/jwks")))
+        server = servers.running(servers.config(servers.minimal() + jwt_auth(f"{jwks.url}/jwks")))
         answered = httpx.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         rss_kb = int(Path(f"/proc/{server.process.pid}/status").read_text().split("VmHWM:")[1].split()[0])
     assert answered.status_code == 503, answered.text
@@ -263,7 +244,7 @@ def test_idle_and_slowloris_connections_are_closed(servers: ServerFactory) -> No
 
 
 def test_a_strangers_body_is_never_read(servers: ServerFactory, issuer: FakeProcess) -> None:
-    server = servers.running(servers.config(servers.minimal() + jwt_config(f"{issuer.url}/jwks")))
+    server = servers.running(servers.config(servers.minimal() + jwt_auth(f"{issuer.url}/jwks")))
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as sock:
         sock.sendall(b"POST /v1/models HTTP/1.1\r\nhost: x\r\ncontent-length: 8000000\r\n\r\n{")

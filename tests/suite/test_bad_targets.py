@@ -14,17 +14,14 @@ import pytest
 
 from conformance.fakes.handle import FakeProcess
 from conformance.launchers.process import ManagedProcess, free_port
-from tests.conftest import ServerFactory
+from tests.conftest import ServerFactory, running_fake
 from tests.suite.harness import run_pytest, verdicts
 
 
 @pytest.fixture
 def garbage(tmp_path: Path) -> Iterator[FakeProcess]:
-    fake = FakeProcess("garbage", tmp_path / "garbage")
-    try:
+    with running_fake("garbage", tmp_path / "garbage") as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.mark.parametrize("override", [[], ["--stack-generation=0.2.12"]])

@@ -34,6 +34,8 @@ VERSION = {"/v1/version": answer_json({"version": "0.2.12"})}
 def passes(report: Path) -> list[str]:
     """What passed besides the version check, the one route these targets answer properly."""
     return [rid for rid, verdict in verdicts(report).items() if verdict == "pass" and rid != "CORE-VERSION-001"]
+
+
 # What a run of the suite may use at most, however large the target's answers (README).
 MEMORY_CEILING_KB = 400_000
 

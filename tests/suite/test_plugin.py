@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.fakes.handle import FakeProcess
-from tests.conftest import Server, ServerFactory
+from tests.conftest import Server, ServerFactory, jwt_auth
 from tests.suite.harness import CHECKS, REPO, defect_launcher, results, run_pytest, verdicts
 
 CORE_CHECKS = sum(line.startswith("@requirement(") for line in (Path(CHECKS) / "test_core.py").read_text().splitlines())
@@ -235,29 +235,24 @@ def test_quota_checks_against_a_url_need_an_opt_in(servers: ServerFactory, tmp_p
     assert result["QUOTA-001"] == "pass" and result["QUOTA-006"] == "pass", result
 
 
-def test_access_checks_against_a_url_with_two_principals(servers: ServerFactory, tmp_path: Path) -> None:
-    issuer = FakeProcess("jwks", tmp_path / "issuer")
-    try:
-        auth = (
-            "server:\n  auth:\n    provider_type: oauth2_token\n"
-            f"    config: {{jwks: {{uri: '{issuer.url}/jwks'}}, issuer: 'https://issuer.conformance.test'}}\n"
-        )
-        server = servers.running(servers.config(servers.minimal() + auth + "models:\n- {model_id: llama3.2:3b}\n"))
-        alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
-        bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
-        done = run_pytest(
-            f"--stack-url={server.url}",
-            "--stack-profile=abac",
-            f"--stack-token={alice}",
-            f"--stack-token-alt={bob}",
-            "--conformance-report",
-            str(tmp_path / "r"),
-            cwd=tmp_path,
-        )
-        assert done.returncode == 0, done.stdout[-2000:]
-        assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass"}
-    finally:
-        issuer.stop()
+def test_access_checks_against_a_url_with_two_principals(
+    servers: ServerFactory, issuer: FakeProcess, tmp_path: Path
+) -> None:
+    auth = jwt_auth(f"{issuer.url}/jwks")
+    server = servers.running(servers.config(servers.minimal() + auth + "models:\n- {model_id: llama3.2:3b}\n"))
+    alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
+    bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
+    done = run_pytest(
+        f"--stack-url={server.url}",
+        "--stack-profile=abac",
+        f"--stack-token={alice}",
+        f"--stack-token-alt={bob}",
+        "--conformance-report",
+        str(tmp_path / "r"),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass"}
 
 
 def test_relative_paths_in_a_launcher_command_are_the_users(tmp_path: Path) -> None:

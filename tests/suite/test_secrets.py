@@ -12,13 +12,10 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from conformance.fakes.handle import FakeProcess
-from tests.conftest import ServerFactory
+from tests.conftest import ServerFactory, jwt_auth
 from tests.suite.harness import CHECKS, defect_launcher, run_pytest, verdicts
 
 PASSWORD = "url-pass-MARKER-8c1f"
@@ -36,23 +33,10 @@ def leaks(found: dict[str, str], secrets: list[str]) -> list[str]:
     return [f"{secret[:12]}... in {name}" for name, text in found.items() for secret in secrets if secret in text]
 
 
-@pytest.fixture
-def issuer(tmp_path: Path) -> Iterator[FakeProcess]:
-    fake = FakeProcess("jwks", tmp_path / "issuer")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
 def test_tokens_and_url_password_stay_out_of_every_artifact(
     servers: ServerFactory, issuer: FakeProcess, tmp_path: Path
 ) -> None:
-    auth = (
-        "server:\n  auth:\n    provider_type: oauth2_token\n"
-        f"    config: {{jwks: {{uri: '{issuer.url}/jwks'}}, issuer: 'https://issuer.conformance.test'}}\n"
-    )
-    config = servers.config(servers.minimal() + auth + "models:\n- {model_id: llama3.2:3b}\n")
+    config = servers.config(servers.minimal() + jwt_auth(f"{issuer.url}/jwks") + "models:\n- {model_id: llama3.2:3b}\n")
     server = servers.running(config, defect="echoes-credentials")
     alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
     bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
