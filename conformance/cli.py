@@ -1,9 +1,11 @@
 """``llama-stack-conformance [--repeat N] [pytest options]``: the installed checks, from any folder.
 
 A thin front for ``pytest --pyargs conformance.checks``; every option of the plugin applies.
-It runs pytest in a child process with the package's own ``pytest.ini``: the folder it is started
-in (its pytest configuration, its conftest files) does not change the run, and pytest can rewrite
-the plugin's assertions because nothing imported the package before pytest started.
+It runs pytest in a child process with the package's own ``console.ini``: the folder it is
+started in (its pytest configuration, its conftest files) does not change the run, and pytest
+can rewrite the plugin's assertions because nothing imported the package before pytest started.
+(The name is one pytest never finds by itself, so a run of the checks by path, as this
+repository's tests do, keeps the configuration of the project it runs in.)
 With ``--repeat N`` it is a soak run: the whole suite N times against the same target, then the
 list of checks whose outcome changed between runs (flaky), and exit 1 if there is any.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 # The rootdir is the package's parent, so check ids read conformance/checks/test_x.py::test_y
 # wherever the package is installed, as baselines expect.
-BASE = ["-c", str(PACKAGE / "pytest.ini"), "--rootdir", str(PACKAGE.parent), "--pyargs", "conformance.checks"]
+BASE = ["-c", str(PACKAGE / "console.ini"), "--rootdir", str(PACKAGE.parent), "--pyargs", "conformance.checks"]
 EXIT_USAGE = 4
 
 

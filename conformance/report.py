@@ -270,7 +270,8 @@ def html_document(doc: dict[str, Any]) -> str:
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Llama Stack conformance report</title>"
         f"<style>{_CSS}</style></head><body><h1>Llama Stack conformance report</h1>"
-        f"<p>target: <code>{esc(str(target.get('url')))}</code> · generation: {esc(str(target.get('generation')))}"
+        f"<p>target: <code>{esc(str(target.get('url') or 'launched per scenario'))}</code>"
+        f" · generation: {esc(str(target.get('generation')))}"
         f" · launcher: {esc(str(target.get('launcher')))} · suite {esc(str(doc.get('suite_version')))}"
         f" · {esc(str(doc.get('finished')))}</p><p><b>{esc(str(doc.get('claim')))}</b></p><p>{esc(summary)}</p>"
         f"<ul>{profiles}</ul>"

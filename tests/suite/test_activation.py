@@ -11,7 +11,7 @@ import pytest
 
 from conformance.cli import split_repeat
 from tests.conftest import Server, ServerFactory
-from tests.suite.harness import REPO, run_pytest
+from tests.suite.harness import CHECKS, REPO, results, run_pytest
 
 SCRIPT = Path(sys.executable).with_name("llama-stack-conformance")
 USER_TEST = "def test_users_own():\n    assert True\n"
@@ -91,3 +91,12 @@ def test_repeat_in_both_spellings(args: list[str], repeat: str | None, rest: lis
 def test_a_bad_repeat_is_a_usage_error(value: str, tmp_path: Path) -> None:
     done = subprocess.run([str(SCRIPT), value], capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)
     assert done.returncode == 4 and "--repeat takes a positive number" in done.stderr, done.stderr
+
+
+def test_checks_run_by_path_keep_the_projects_configuration(tmp_path: Path) -> None:
+    """The console script's own configuration must not be picked up by ``pytest conformance/checks``."""
+    done = run_pytest(CHECKS, "--stack-requirement=CORE-HEALTH-001", "--conformance-report", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "configfile: pyproject.toml" in done.stdout, done.stdout[:1000]
+    [entry] = results(tmp_path).values()
+    assert entry["checks"][0]["id"].startswith("conformance/checks/test_core.py::"), entry
