@@ -166,10 +166,6 @@ def full_catalog() -> dict[str, Requirement]:
     return catalog
 
 
-def all_profiles() -> dict[str, str]:
-    return {**PROFILES, **{e.profile: e.description for e in extensions()}}
-
-
 def render_markdown(catalog: dict[str, Requirement]) -> str:
     lines = [
         "# Requirements",

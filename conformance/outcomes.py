@@ -23,7 +23,7 @@ _TAGS = {NOT_EVALUATED, INCONCLUSIVE, OUT_OF_WINDOW}
 # A requirement's verdict is the first of these among its checks' outcomes. Checks that could
 # not run (not evaluated, skipped) do not outweigh one that ran and passed, and a requirement is
 # out of window only when all of its checks are.
-SEVERITY = [FAIL, INCONCLUSIVE, PASS, NOT_EVALUATED, SKIP, OUT_OF_WINDOW]
+PRECEDENCE = [FAIL, INCONCLUSIVE, PASS, NOT_EVALUATED, SKIP, OUT_OF_WINDOW]
 
 
 def _skip_with(tag: str, reason: str) -> NoReturn:
@@ -60,4 +60,4 @@ def combine(outcomes: list[str]) -> str:
     if all(outcome == OUT_OF_WINDOW for outcome in outcomes):
         return OUT_OF_WINDOW
     relevant = [outcome for outcome in outcomes if outcome != OUT_OF_WINDOW]
-    return min(relevant, key=SEVERITY.index)
+    return min(relevant, key=PRECEDENCE.index)

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from conformance.catalog import Requirement
 from conformance.gate import GateResult
-from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, SEVERITY, SKIP
+from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, PRECEDENCE, SKIP
 from conformance.results import RequirementVerdict
 
 CONFORMANT = "conformant"
@@ -102,7 +102,7 @@ def not_evaluated_lines(verdicts: list[RequirementVerdict], url_mode: bool) -> l
 
 def counts(verdicts: list[RequirementVerdict]) -> dict[str, int]:
     tally = Counter(v.verdict for v in verdicts)
-    return {verdict: tally.get(verdict, 0) for verdict in SEVERITY}
+    return {verdict: tally.get(verdict, 0) for verdict in PRECEDENCE}
 
 
 def _shown_verdict(verdict: RequirementVerdict, gate: GateResult | None) -> str:

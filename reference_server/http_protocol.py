@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 HEADER_TIMEOUT_S = 10.0
+
+
+def _descriptor_limit() -> int:
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return 1024
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return soft if soft != resource.RLIM_INFINITY else 65536
+
+
 # Below the descriptor limit, with room for the stores, the log and outbound connections.
-MAX_CONNECTIONS = max(64, min(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 128))
+MAX_CONNECTIONS = max(64, min(4096, _descriptor_limit() - 128))
 
 _BUSY_BODY = json.dumps({"error": {"message": "Server busy: too many open connections; retry shortly"}}).encode()
 _BUSY = (
