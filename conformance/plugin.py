@@ -28,6 +28,7 @@ from conformance.generation import Generation
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
 from conformance.options import register
 from conformance.outcomes import not_evaluated, out_of_window
+from conformance.report import LAUNCHER_HINT
 from conformance.reporter import Reporter, generation_label
 from conformance.results import ResultCollector
 from conformance.scenarios import ScenarioPool
@@ -36,8 +37,6 @@ from conformance.settings import Settings, aim_collection, asked, settings_from
 from conformance.target import NotLlamaStack, Target, detect_generation, redact_url
 
 CORE_SCENARIO = "core"
-# How to evaluate the launched checks against the user's own implementation.
-LAUNCHER_HINT = "add --stack-launcher='YOUR-START-COMMAND {config} --port {port}'"
 
 # Exit codes of a run that could not grade the target (README, "Exit codes").
 EXIT_UNREACHABLE = 3

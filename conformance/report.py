@@ -24,6 +24,8 @@ NOT_CONFORMANT = "not conformant"
 # run without a launcher, say): not a failure, and not a certificate for the whole profile.
 PASSED_WHERE_EVALUATED = "passed where evaluated"
 NOT_EVALUATED_CLAIM = "not evaluated"
+# How to evaluate the launched checks against the user's own implementation.
+LAUNCHER_HINT = "add --stack-launcher='YOUR-START-COMMAND {config} --port {port}'"
 
 
 def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Requirement]) -> dict[str, str]:
@@ -93,9 +95,8 @@ def not_evaluated_lines(verdicts: list[RequirementVerdict], url_mode: bool) -> l
     lines = [f"not evaluated: {n} requirement(s): {reason}" for reason, n in reasons.most_common()]
     if url_mode and any("launcher" in reason for reason in reasons):
         lines.append(
-            "  these start the server on prepared configs; to evaluate them against your implementation, run the "
-            "suite with --stack-launcher='YOUR-START-COMMAND {config} --port {port}' (or a release name from "
-            "fixtures/releases.yaml: llama-stack-0.2, llama-stack-0.7, ogx-1)"
+            "  these start the server on prepared configs; to evaluate them against your implementation, "
+            f"{LAUNCHER_HINT} (or a release name from fixtures/releases.yaml: llama-stack-0.2, llama-stack-0.7, ogx-1)"
         )
     return lines
 

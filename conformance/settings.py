@@ -114,12 +114,12 @@ def settings_from(config: pytest.Config) -> Settings:
     for token in tokens.values():
         SECRETS.add(token)
     url = resolve(config, "stack_url")
-    SECRETS.add_url_credentials(url)
     if url:
         try:
             url = check_url(url)
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
+        SECRETS.add_url_credentials(url)
     override_text, override_source = resolve_with_source(config, "stack_generation")
     try:
         override = parse_override(override_text, override_source) if override_text else None
@@ -144,7 +144,13 @@ def settings_from(config: pytest.Config) -> Settings:
     requirements = comma_list(config, "stack_requirement")
     if unknown := [r for r in requirements if r not in catalog]:
         raise pytest.UsageError(f"--stack-requirement: unknown ids {unknown}")
-    report = resolve(config, "conformance_report") or DEFAULT_REPORT_DIR
+    report, report_source = resolve_with_source(config, "conformance_report")
+    report_dir = config.invocation_params.dir / (report or DEFAULT_REPORT_DIR)
+    try:  # now, not after the checks ran: a run must not end without its reports
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = "--conformance-report" if report_source == "default" else report_source
+        raise pytest.UsageError(f"{where} {report_dir}: cannot create it: {exc.strerror or exc}") from None
     baseline_path = resolve(config, "expected_failures")
     try:
         baseline = load_baseline(Path(baseline_path), set(catalog)) if baseline_path else None
@@ -163,7 +169,7 @@ def settings_from(config: pytest.Config) -> Settings:
         request_timeout=positive_number(config, "request_timeout"),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
-        report_dir=config.invocation_params.dir / report,
+        report_dir=report_dir,
         baseline=baseline,
     )
 

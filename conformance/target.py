@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -15,12 +16,19 @@ class NotLlamaStack(AssertionError):
 
 
 def redact_url(url: str) -> str:
-    parts = urlsplit(url)
+    """The URL with any ``user:password@`` shown as ``***@``, even when the rest does not parse."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return _USERINFO.sub("//***@", url)
     if parts.username or parts.password:
-        host = parts.hostname or ""
-        netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+        netloc = f"***@{host}" + (f":{port}" if port else "")
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return url
+
+
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 @dataclass
@@ -86,9 +94,17 @@ def _identify(probe: RecordingClient) -> Generation:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
+    """A usable ``http(s)://host[:port]`` base URL, or a ValueError that names it (password masked)."""
+    problem = f"--stack-url {redact_url(url)!r}: expected http(s)://host[:port]"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # parses it: 'abc' or 99999 raise here, not in the first request
+    except ValueError as exc:
+        raise ValueError(f"{problem} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"--stack-url {redact_url(url)!r}: expected http(s)://host[:port]")
+        raise ValueError(problem)
+    if port == 0:
+        raise ValueError(f"{problem} (port 0)")
     return url.rstrip("/")
 
 

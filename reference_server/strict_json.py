@@ -70,8 +70,3 @@ def loads(data: str | bytes) -> Any:
         raise json.JSONDecodeError(exc.what, text, max(text.find(exc.token), 0)) from None
     except RecursionError:  # a depth the bracket count did not see (it cannot, but never a 500)
         raise json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", text, 0) from None
-
-
-def dumps(value: Any) -> str:
-    """Serialise for storage: anything that is not strict JSON fails here, before it is stored."""
-    return json.dumps(value, allow_nan=False, separators=(",", ":"))

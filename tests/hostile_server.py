@@ -1,7 +1,8 @@
 """A loopback HTTP endpoint that misbehaves on purpose, for the tests of both halves.
 
 It plays a hostile JWKS issuer or validator for the reference server, and a hostile target for
-the suite. Each connection is handled by a `Behaviour`: a function that reads the request line
+the suite. The fakes in conformance/fakes cannot: they are well-formed HTTP servers (uvicorn),
+and these behaviours break HTTP itself (headers that never end, bodies without end). Each connection is handled by a `Behaviour`: a function that reads the request line
 and headers and then writes whatever it likes, as slowly or as endlessly as it likes. Writes
 stop as soon as the peer closes, and `stop()` ends every connection, so nothing outlives a test.
 """

@@ -20,20 +20,28 @@ SERVE = REPO / "tests" / "defects" / "serve.py"
 
 
 def run_pytest(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_"))}
-    if not any(arg.startswith("--conformance-report") for arg in args):
+    return run_suite_command([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], env=env, cwd=cwd)
+
+
+def run_suite_command(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the suite (pytest, or a console script) as a user would: the suite's environment twins
+    and PYTHONPATH cleared, no standard input, bounded in time."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_", "PYTHONPATH"))}
+    if not any(arg.startswith("--conformance-report") for arg in argv):
         # Not the default folder under cwd: parallel tests started from the repository would
         # write the same files there.
         full_env["LLAMA_STACK_CONFORMANCE_REPORT"] = tempfile.mkdtemp(prefix="suite-report-")
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        argv,
         check=False,
         capture_output=True,
         text=True,
         cwd=cwd,
         env=full_env,
-        timeout=300,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
 

@@ -3,7 +3,6 @@ checks, whatever that repository's pytest configuration says."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from conformance.cli import split_repeat
 from tests.conftest import Server, ServerFactory
-from tests.suite.harness import CHECKS, REPO, results, run_pytest
+from tests.suite.harness import CHECKS, REPO, results, run_pytest, run_suite_command
 
 SCRIPT = Path(sys.executable).with_name("llama-stack-conformance")
 USER_TEST = "def test_users_own():\n    assert True\n"
@@ -58,14 +57,10 @@ def test_explicit_paths_without_checks_are_never_green(user_repo: Path, core_ser
 
 
 def test_the_console_script_ignores_the_folders_pytest_config(user_repo: Path, core_server: Server) -> None:
-    done = subprocess.run(
+    done = run_suite_command(
         [str(SCRIPT), f"--stack-url={core_server.url}", "--stack-requirement=CORE-HEALTH-001"],
-        capture_output=True,
-        text=True,
         cwd=user_repo,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
+        env={"LLAMA_STACK_CONFORMANCE_REPORT": ""},  # empty counts as unset: the default folder
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "test_users_own" not in done.stdout and "CORE-HEALTH-001" in done.stdout
@@ -89,7 +84,7 @@ def test_repeat_in_both_spellings(args: list[str], repeat: str | None, rest: lis
 
 @pytest.mark.parametrize("value", ["--repeat=0", "--repeat=x", "--repeat"])
 def test_a_bad_repeat_is_a_usage_error(value: str, tmp_path: Path) -> None:
-    done = subprocess.run([str(SCRIPT), value], capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)
+    done = run_suite_command([str(SCRIPT), value], cwd=tmp_path, timeout=60)
     assert done.returncode == 4 and "--repeat takes a positive number" in done.stderr, done.stderr
 
 

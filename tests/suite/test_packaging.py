@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.suite.harness import REPO, results, run_pytest
+from tests.suite.harness import REPO, results, run_pytest, run_suite_command
 
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "conformance", "reference_server", "fixtures")
 
@@ -60,16 +59,8 @@ def test_a_plain_install_certifies_the_embedded_server_green(plain_install: tupl
     URL: the embedded reference server, every scenario included, must come out 100 % green."""
     _, venv = plain_install
     report = tmp_path / "report"
-    done = subprocess.run(
-        [str(venv / "bin" / "llama-stack-conformance"), "-q", "--conformance-report", str(report)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK_", "OGX_", "PYTHONPATH"))},
-    )
+    script = str(venv / "bin" / "llama-stack-conformance")
+    done = run_suite_command([script, "-q", "--conformance-report", str(report)], cwd=tmp_path, timeout=600)
     verdicts = {rid: entry["verdict"] for rid, entry in results(report).items()}
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert verdicts and set(verdicts.values()) == {"pass"}, {k: v for k, v in verdicts.items() if v != "pass"}

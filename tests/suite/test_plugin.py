@@ -127,6 +127,10 @@ def test_xdist_gives_the_same_verdicts(tmp_path: Path) -> None:
     ("args", "fragment"),
     [
         (["--stack-url=ftp://x"], "expected http(s)://host"),
+        (["--stack-url=http://u:pw-MARKER@127.0.0.1:abc"], "'http://***@127.0.0.1:abc': expected http(s)://host"),
+        (["--stack-url=http://127.0.0.1:99999"], "Port out of range"),
+        (["--stack-url=http://u:pw-MARKER@[::1"], "'http://***@[::1': expected http(s)://host"),
+        (["--conformance-report=/dev/null/x"], "--conformance-report /dev/null/x: cannot create it"),
         (["--stack-profile=bogus"], "unknown ['bogus']"),
         (["--stack-requirement=NOPE-001"], "unknown ids"),
         (["--request-timeout=0"], "--request-timeout: must be a positive number"),
@@ -143,6 +147,7 @@ def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: 
     done = run_pytest(CHECKS, *args, cwd=tmp_path)
     assert done.returncode == 4, done.stdout + done.stderr
     assert fragment in done.stderr and "Traceback" not in done.stderr
+    assert "pw-MARKER" not in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(
