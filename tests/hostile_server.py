@@ -2,9 +2,12 @@
 
 It plays a hostile JWKS issuer or validator for the reference server, and a hostile target for
 the suite. The fakes in conformance/fakes cannot: they are well-formed HTTP servers (uvicorn),
-and these behaviours break HTTP itself (headers that never end, bodies without end). Each connection is handled by a `Behaviour`: a function that reads the request line
-and headers and then writes whatever it likes, as slowly or as endlessly as it likes. Writes
-stop as soon as the peer closes, and `stop()` ends every connection, so nothing outlives a test.
+and these behaviours break HTTP itself (headers that never end, bodies without end).
+
+Each connection is handled by a `Behaviour`: a function that reads nothing more (the request
+line and headers are read already) and then writes whatever it likes, as slowly or as endlessly
+as it likes. Writes stop as soon as the peer closes, and `stop()` ends every connection, so
+nothing outlives a test.
 """
 
 from __future__ import annotations
