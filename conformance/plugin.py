@@ -70,7 +70,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if not asked(config):
         return None
     settings = config.stash[SETTINGS] = settings_from(config)
-    if settings.url is None or _is_worker(config) or config.option.collectonly or config.option.help:
+    asked_for_help = config.option.help or getattr(config.option, "version", False)
+    if settings.url is None or _is_worker(config) or config.option.collectonly or asked_for_help:
         return None
     client = StackClient(settings.url, settings.tokens, settings.request_timeout)
     where = redact_url(settings.url)
