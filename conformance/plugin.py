@@ -15,6 +15,7 @@ starts, so a dead URL ends the run with one line before any check runs.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ EXIT_UNREACHABLE = 3
 EXIT_NOT_A_STACK = 6
 
 EXCHANGES = pytest.StashKey[list[Exchange]]()
+# The folders (under the report's servers/) of the launched servers a check used.
+SERVER_LOGS = pytest.StashKey[list[str]]()
 SETTINGS = pytest.StashKey[Settings]()
 
 
@@ -102,6 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.launcher_unavailable:
             settings.launcher_label = f"{settings.launcher.name} (unavailable: {settings.launcher_unavailable})"
     if not _is_worker(config):
+        # The servers' output is kept per run; an earlier run's logs would be evidence of nothing.
+        shutil.rmtree(settings.report_dir / "servers", ignore_errors=True)
         config.pluginmanager.register(Reporter(settings, ResultCollector(full_catalog())), "llama-stack-reporter")
     aim_collection(config)
 
@@ -111,10 +116,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     settings = config.stash[SETTINGS]
     target = redact_url(settings.url) if settings.url else "launched per scenario"
-    return [
+    lines = [
         f"llama-stack conformance {__version__}: target {target}; generation {generation_label(settings)}; "
         f"launcher {settings.launcher_label}"
     ]
+    if settings.launcher is not None and (packages := settings.launcher.resolved()):
+        lines.append(f"launcher environment: {len(packages)} packages, listed in results.json (target.packages)")
+    return lines
 
 
 def _requirement_ids(item: pytest.Item) -> list[str]:
@@ -155,6 +163,8 @@ def pytest_runtest_makereport(
     if not _active(item.config):
         return report
     exchanges = item.stash.get(EXCHANGES, None)
+    if report.when == "call":
+        report.user_properties.extend(("server-log", f"servers/{name}/") for name in item.stash.get(SERVER_LOGS, []))
     if report.failed and exchanges:
         curls = [exchange.curl() for exchange in exchanges[-3:]]
         report.user_properties.extend(("curl", line) for line in curls)
@@ -288,8 +298,11 @@ class ScenarioAccess:
     exchanges: list[Exchange]
     _clients: list[StackClient] = field(default_factory=list)
 
-    def client(self, url: str) -> RecordingClient:
-        stack = StackClient(url, self.settings.tokens, self.settings.request_timeout)
+    def client(self, url: str, outlast: float = 0.0) -> RecordingClient:
+        """A recorded client; ``outlast`` (seconds) lengthens its timeout for a check that must wait
+        out a target's own timeout before the answer can come."""
+        timeout = max(self.settings.request_timeout, outlast + self.settings.request_timeout)
+        stack = StackClient(url, self.settings.tokens, timeout if outlast else self.settings.request_timeout)
         self._clients.append(stack)
         return stack.recorder(self.exchanges)
 
@@ -307,6 +320,7 @@ def scenarios(
         not_evaluated(f"needs a launcher to start prepared configs: {LAUNCHER_HINT}")
     exchanges: list[Exchange] = []
     request.node.stash[EXCHANGES] = exchanges
+    stack_pool.used = request.node.stash[SERVER_LOGS] = []
     access = ScenarioAccess(stack_pool, stack_settings, exchanges)
     try:
         yield access

@@ -171,6 +171,7 @@ def results_document(
                         "outcome": c.outcome,
                         "message": c.message,
                         "curl": c.curl,
+                        "server_logs": c.server_logs,
                         "duration_s": round(c.duration, 3),
                     }
                     for c in v.checks
@@ -217,6 +218,8 @@ def _finding(req: dict[str, Any], rerun: str) -> str:
         if check["outcome"] not in (FAIL, INCONCLUSIVE):
             continue
         curl = "".join(f"<pre><code>{esc(line)}</code></pre>" for line in check["curl"])
+        logs = " ".join(f"<a href='{esc(link)}'>{esc(link)}</a>" for link in check.get("server_logs") or [])
+        curl += f"<p>server output: {logs}</p>" if logs else ""
         command = f"pytest {rerun} '{check['id']}'".replace("  ", " ")
         checks.append(
             f"<li><span class='v {esc(check['outcome'])}'>{esc(check['outcome'])}</span> "
@@ -275,11 +278,19 @@ def html_document(doc: dict[str, Any]) -> str:
         f" · generation: {esc(str(target.get('generation')))}"
         f" · launcher: {esc(str(target.get('launcher')))} · suite {esc(str(doc.get('suite_version')))}"
         f" · {esc(str(doc.get('finished')))}</p><p><b>{esc(str(doc.get('claim')))}</b></p><p>{esc(summary)}</p>"
-        f"<ul>{profiles}</ul>"
+        f"<ul>{profiles}</ul>{_packages(target.get('packages') or {})}"
         f"<h2>Failures</h2>{findings or '<p>None.</p>'}"
         f"<h2>Not evaluated or skipped</h2>{waiting or '<p>None.</p>'}"
         f"<h2>All requirements</h2>{everything}</body></html>"
     )
+
+
+def _packages(packages: dict[str, str]) -> str:
+    """The release environment's resolved versions, folded: verdicts can depend on them."""
+    if not packages:
+        return ""
+    listed = ", ".join(f"{name}=={version}" for name, version in sorted(packages.items(), key=lambda p: p[0].lower()))
+    return f"<details><summary>launcher packages ({len(packages)})</summary><p>{html.escape(listed)}</p></details>"
 
 
 def write_reports(folder: Path, doc: dict[str, Any], scrub: Callable[[str], str] = str) -> list[Path]:

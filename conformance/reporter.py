@@ -48,6 +48,7 @@ def _meta(settings: Settings) -> dict[str, Any]:
             "url": redact_url(settings.url) if settings.url else None,
             "launcher": settings.launcher_label,
             "generation": generation_label(settings),
+            "packages": settings.launcher.resolved() if settings.launcher is not None else {},
             "credentials": {role: ("given" if token else "none") for role, token in settings.tokens.items()},
         },
         "python": sys.version.split()[0],

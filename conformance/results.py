@@ -22,6 +22,8 @@ class CheckResult:
     message: str = ""
     curl: list[str] = field(default_factory=list)
     duration: float = 0.0
+    # Where the report keeps the output of the servers this check launched or used.
+    server_logs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class ResultCollector:
             return
         check = self._checks.setdefault(report.nodeid, CheckResult(report.nodeid, ids))
         check.duration += report.duration
+        check.server_logs += [str(v) for name, v in report.user_properties if name == "server-log"]
         if report.failed:
             if check.outcome != FAIL:
                 check.outcome, check.message = FAIL, _failure_message(report)

@@ -110,6 +110,14 @@ class ScenarioPool:
         self._root = Path(tempfile.mkdtemp(prefix="conformance-"))
         self._shared: dict[str, Launched] = {}
         self._owned: list[Launched] = []
+        # The kept-log folders of the servers the current check used (see `keep_logs`); the
+        # `scenarios` fixture gives each check its own list, so a verdict links its evidence.
+        self.used: list[str] = []
+
+    def _use(self, launched: Launched) -> Launched:
+        if launched.workdir.name not in self.used:
+            self.used.append(launched.workdir.name)
+        return launched
 
     def shared(self, name: str, extra_env: dict[str, str] | None = None) -> Launched:
         """The session's one instance of a scenario (with that environment), started on first use.
@@ -118,7 +126,7 @@ class ScenarioPool:
         key = name + "".join(f" {k}={v}" for k, v in sorted((extra_env or {}).items()))
         if key not in self._shared:
             self._shared[key] = self.launch(name, extra_env)
-        return self._shared[key]
+        return self._use(self._shared[key])
 
     def launch(self, name: str, extra_env: dict[str, str] | None = None) -> Launched:
         """A fresh instance, with its own state folder; stopped at the end of the session."""
@@ -152,7 +160,7 @@ class ScenarioPool:
             raise
         launched = Launched(scenario, outcome, workdir, fakes, env)
         self._owned.append(launched)
-        return launched
+        return self._use(launched)
 
     def restart(self, launched: Launched) -> Launched:
         """Stop the server and start it again on the same state folder (its fakes keep running)."""
@@ -162,7 +170,7 @@ class ScenarioPool:
         config = launched.scenario.config_for(self.launcher.dialects)
         label = f"server-{launched.scenario.name}-restart-{launched.restarts}"
         launched.outcome = self.launcher.launch(config, launched.env, launched.workdir, label, self.timeout)
-        return launched
+        return self._use(launched)
 
     def close(self) -> None:
         for launched in self._owned:
@@ -177,8 +185,8 @@ class ScenarioPool:
         """Copy what every launched server and fake printed into the report, secrets masked: the
         evidence behind a start-up verdict outlives the scenario's temporary folder."""
         for log in sorted(self._root.glob("*/*.std*")):
-            if log.suffix not in (".stdout", ".stderr") or log.stat().st_size == 0:
-                continue
+            if log.suffix not in (".stdout", ".stderr"):
+                continue  # an empty log is kept too: a check links it, and "printed nothing" is evidence
             with log.open("rb") as handle:
                 handle.seek(max(log.stat().st_size - KEPT_LOG_BYTES, 0))
                 text = handle.read().decode("utf-8", "replace")

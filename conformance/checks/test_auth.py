@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,13 +92,39 @@ def test_401_carries_www_authenticate(scenarios: ScenarioAccess) -> None:
     assert response.headers.get("www-authenticate", "").startswith("Bearer"), f"headers: {dict(response.headers)}"
 
 
+def recheck_period(launched: Launched) -> float:
+    """The scenario's ``key_recheck_period``: short, so that the time-bound checks can wait it out."""
+    return float(launched.env["CONFORMANCE_JWKS_RECHECK_S"])
+
+
+# How long past ``key_recheck_period`` a server may take to act on it: the next request after the
+# period has to reach the issuer, and a loaded CI machine is slow.
+RECHECK_SLACK_S = 10.0
+# How long past the period an outage check keeps asking: several requests that each find the
+# period run out, so the server has had to consult the issuer and cope with its absence.
+PAST_RECHECK_S = 3.0
+
+
 @requirement("AUTH-JWT-004")
 def test_rotated_key_is_picked_up(scenarios: ScenarioAccess) -> None:
     launched, api = jwt_stack(scenarios, fresh=True)
     issuer = launched.fakes["jwks"]
     api.get("/v1/models", bearer=issuer.mint(), expect=200)  # the server now knows key-1
     issuer.rotate()
-    api.get("/v1/models", bearer=issuer.mint(), expect=200)  # signed with the new key
+    bound = recheck_period(launched) + RECHECK_SLACK_S
+    deadline = time.monotonic() + bound
+    statuses: list[int] = []
+    while True:  # a bounded wait for the observable condition: a new-key token is served
+        statuses.append(api.get("/v1/models", bearer=issuer.mint()).status)
+        if statuses[-1] == 200:
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)  # paces the polling; the verdict rests on the answers, not on this
+    pytest.fail(
+        f"a token signed with the issuer's new key was still refused {bound:g} s after the rotation "
+        f"(key_recheck_period {recheck_period(launched):g} s); answers: {sorted(set(statuses))}"
+    )
 
 
 @requirement("AUTH-JWT-005")
@@ -115,7 +142,14 @@ def test_known_keys_survive_an_issuer_outage(scenarios: ScenarioAccess) -> None:
     api.get("/v1/models", bearer=issuer.mint(), expect=200)
     later = issuer.mint()
     issuer.down()
-    api.get("/v1/models", bearer=later, expect=200)
+    # Only once key_recheck_period has run out does the server try the issuer again; a check
+    # that stops before that could not have failed. Every answer on the way must be a 200.
+    outage_ends = time.monotonic() + recheck_period(launched) + PAST_RECHECK_S
+    while True:
+        api.get("/v1/models", bearer=later, expect=200)
+        if time.monotonic() >= outage_ends:
+            return
+        time.sleep(0.5)  # paces the requests through the outage
 
 
 @requirement("AUTH-PUBLIC-001")
@@ -148,14 +182,22 @@ def fresh_token() -> str:
     return unique_id("token")
 
 
+# An answer every generation accepts (a principal, no attributes), so that AUTH-CUSTOM-001 does
+# not depend on how the target reads the documented access_attributes (AUTH-CUSTOM-002).
+PRINCIPAL_ONLY = {"status": 200, "body": {"principal": "conformance-payload"}}
+
+
 @requirement("AUTH-CUSTOM-001")
 def test_validator_receives_the_documented_payload(scenarios: ScenarioAccess) -> None:
     launched, api = custom_stack(scenarios)
     validator, token = launched.fakes["validator"], fresh_token()
-    validator.steer(responses={token: {"status": 200, "body": {"access_attributes": {"roles": ["reader"]}}}})
+    validator.steer(responses={token: PRINCIPAL_ONLY})
     validator.clear_requests()
-    api.get("/v1/models?limit=5&tag=a&tag=b", headers={"X-Conformance": "payload"}, bearer=token, expect=200)
-    [call] = [r for r in validator.requests() if r["path"] == "/validate"]
+    # The answer to the client is another requirement's business; only the validator's payload counts.
+    api.get("/v1/models?limit=5&tag=a&tag=b", headers={"X-Conformance": "payload"}, bearer=token)
+    calls = [r for r in validator.requests() if r["path"] == "/validate"]
+    assert len(calls) == 1, f"the validator was asked {len(calls)} times for one request"
+    [call] = calls
     payload = json.loads(call["body"])
     request = payload.get("request") or {}
     assert payload.get("api_key") == token, "api_key is not the token"
@@ -184,19 +226,26 @@ def test_accepted_token_is_served(scenarios: ScenarioAccess) -> None:
     api.get("/v1/models", bearer=token, expect=200)
 
 
+# Longer than any known target waits for its validator: upstream's timeout is a fixed 10 s
+# (auth_providers.py at v0.2.12, CustomAuthProvider.validate_token), the reference scenario's 1 s.
+# The answer itself would be accepted (a principal), so a target that waits it out serves the
+# request and fails the check: the case cannot pass by refusing the answer's shape.
+SLOW_VALIDATOR_S = 12.0
+
 CUSTOM_REFUSALS = [
     ("refused-403", {"status": 403, "body": {"message": "no"}}),
     ("refused-401", {"status": 401, "body": {"message": "no"}}),
     ("unreadable-body", {"status": 200, "raw": "<html>oops</html>"}),
     ("neither-attributes-nor-principal", {"status": 200, "body": {"message": "ok"}}),
-    ("too-slow", {"status": 200, "body": {"access_attributes": {"roles": ["x"]}}, "delay_s": 3}),
+    ("too-slow", {**PRINCIPAL_ONLY, "delay_s": SLOW_VALIDATOR_S}),
 ]
 
 
 @requirement("AUTH-CUSTOM-003")
 @pytest.mark.parametrize(("case", "answer"), CUSTOM_REFUSALS, ids=[case for case, _ in CUSTOM_REFUSALS])
 def test_validator_refusals(scenarios: ScenarioAccess, case: str, answer: dict[str, Any]) -> None:
-    launched, api = custom_stack(scenarios)
+    launched = scenarios.pool.shared(CUSTOM)
+    api = scenarios.client(launched.url, outlast=float(answer.get("delay_s", 0)))
     token = fresh_token()
     launched.fakes["validator"].steer(responses={token: answer})
     expect_refusal(api.get("/v1/models", bearer=token), token, {401, 503}, f"validator case {case!r}")

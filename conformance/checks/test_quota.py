@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.http import RecordingClient, Response
+from conformance.outcomes import inconclusive
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
 
@@ -57,7 +58,9 @@ def test_principals_have_their_own_budget(scenarios: ScenarioAccess) -> None:
 @requirement("QUOTA-003")
 def test_missing_token_is_401_even_over_quota(scenarios: ScenarioAccess) -> None:
     _launched, api = fresh(scenarios, "quota-jwt")
-    spend(api, 3, path="/v1/version")  # the anonymous budget (2) is now spent
+    spent = statuses(spend(api, 3, path="/v1/version"))
+    if spent[-1] != 429:  # no quota to be over: this check could not have failed (QUOTA-001's finding)
+        inconclusive(f"the anonymous budget of 2 was not enforced ({spent}), so being over it cannot be tested")
     response = api.get("/v1/models", as_role=None)
     assert response.status == 401, f"without a token: {response.describe()}"
 
@@ -92,8 +95,10 @@ def test_429_says_when_to_retry(scenarios: ScenarioAccess) -> None:
 def test_health_is_not_counted(scenarios: ScenarioAccess) -> None:
     _launched, api = fresh(scenarios, "quota-anonymous")
     spend(api, 5, path="/v1/health")
-    got = statuses(spend(api, 3))
-    assert got == [200, 200, 200], f"after 5 health checks, 3 requests (limit 3) got {got}"
+    got = statuses(spend(api, 4))
+    assert got[:3] == [200, 200, 200], f"after 5 health checks, 3 requests (limit 3) got {got[:3]}"
+    if got[3] != 429:  # no quota at all: health checks could not have been counted
+        inconclusive(f"the limit of 3 was not enforced ({got}), so whether health is counted cannot be told")
 
 
 @pytest.fixture

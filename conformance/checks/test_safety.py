@@ -25,6 +25,7 @@ from conformance.checks.shapes import (
 )
 from conformance.fakes.openai_compat import UNSAFE_MARKER
 from conformance.http import RecordingClient
+from conformance.outcomes import inconclusive
 from conformance.plugin import ScenarioAccess
 
 requirement = pytest.mark.requirement
@@ -88,6 +89,14 @@ def test_unknown_shield_is_refused(stack_api: RecordingClient) -> None:
     assert ghost in response.text, f"the error does not name the shield {ghost!r}: {response.text[:300]}"
 
 
+# The guard models Meta publishes and llama-stack names (LLAMA_GUARD_MODEL_IDS at v0.2.12).
+LLAMA_GUARD_MODELS = (
+    "meta-llama/Llama-Guard-3-8B",
+    "meta-llama/Llama-Guard-3-11B-Vision",
+    "meta-llama/Llama-Guard-3-1B",
+)
+
+
 @requirement("SAFE-REG-001")
 def test_shield_over_an_unregistered_model_is_refused(stack_api: RecordingClient) -> None:
     require_route(stack_api, "POST", "/v1/shields")
@@ -95,7 +104,14 @@ def test_shield_over_an_unregistered_model_is_refused(stack_api: RecordingClient
     guards = [p for p in providers if isinstance(p, dict) and p.get("provider_type") == "inline::llama-guard"]
     if not guards:
         pytest.skip("the target has no inline::llama-guard safety provider")
-    shield_id, ghost = unique_id("shield"), unique_id("ghost-guard")
+    # A real Llama Guard name, not a made-up one: a provider that only checks the name against
+    # the guard models it knows (llama_guard.py at v0.2.12, register_shield) must still be caught.
+    models = expect_data_list(stack_api.get_json("/v1/models"), "/v1/models")
+    known = {str(m.get(key)) for m in models if isinstance(m, dict) for key in ("identifier", "provider_resource_id")}
+    unregistered = [name for name in LLAMA_GUARD_MODELS if name not in known]
+    if not unregistered:
+        inconclusive(f"every Llama Guard model is registered on the target ({', '.join(LLAMA_GUARD_MODELS)})")
+    shield_id, ghost = unique_id("shield"), unregistered[0]
     body = {"shield_id": shield_id, "provider_id": guards[0].get("provider_id"), "provider_shield_id": ghost}
     response = stack_api.post("/v1/shields", json_body=body)
     if response.status < 300:

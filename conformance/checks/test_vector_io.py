@@ -34,6 +34,9 @@ SAMPLES = [
     "Sourdough needs a starter, flour, water, salt and a long slow rise.",
     "A lighthouse keeper logs the weather every four hours through the night.",
 ]
+# A query that is no chunk's exact text: checks that are not about the nearest match must not
+# hinge on how a target scores an exact one (llama-stack 0.2.12 scores it infinite, VEC-IO-001).
+UNRELATED_QUERY = "Which of these notes mentions bread or the night shift?"
 
 
 class VectorDBs:
@@ -154,7 +157,7 @@ def test_max_chunks_bounds_the_answer(vector_dbs: VectorDBs) -> None:
     db_id = vector_dbs.create()
     vector_dbs.insert_samples(db_id)
     for limit in (1, 2):
-        chunks, _scores = vector_dbs.query(db_id, SAMPLES[0], max_chunks=limit)
+        chunks, _scores = vector_dbs.query(db_id, UNRELATED_QUERY, max_chunks=limit)
         assert 0 < len(chunks) <= limit, f"max_chunks={limit} gave {len(chunks)} chunks"
 
 
@@ -163,10 +166,24 @@ def test_max_chunks_bounds_the_answer(vector_dbs: VectorDBs) -> None:
 def test_unknown_vector_db_is_refused(vector_dbs: VectorDBs, route: str) -> None:
     ghost = unique_id("ghost-db")
     body: dict[str, Any] = {"vector_db_id": ghost}
-    body.update({"chunks": [{"content": SAMPLES[0], "metadata": {}}]} if route == "insert" else {"query": SAMPLES[0]})
+    # A chunk as every generation takes it (with a document_id, VEC-IO-004), and a query that is no
+    # chunk's exact text: only the unknown vector db may make this fail.
+    chunk = {"content": SAMPLES[0], "metadata": {"document_id": "doc-0"}}
+    body.update({"chunks": [chunk]} if route == "insert" else {"query": UNRELATED_QUERY})
     response = vector_dbs.api.post(f"/v1/vector-io/{route}", json_body=body)
     expect_json_error(response, range(400, 500), f"{route} into a vector db that does not exist")
     assert ghost in response.text, f"the error does not name the vector db {ghost!r}: {response.text[:300]}"
+
+
+@requirement("VEC-IO-004")
+def test_chunk_metadata_needs_no_document_id(vector_dbs: VectorDBs) -> None:
+    db_id = vector_dbs.create()
+    chunk = {"content": SAMPLES[2], "metadata": {"source": "conformance"}}
+    response = vector_dbs.api.post("/v1/vector-io/insert", json_body={"vector_db_id": db_id, "chunks": [chunk]})
+    assert response.status in (200, 204), f"a chunk whose metadata has no document_id: {response.describe()}"
+    chunks, _scores = vector_dbs.query(db_id, UNRELATED_QUERY, max_chunks=5)
+    contents = [c.get("content") for c in chunks if isinstance(c, dict)]
+    assert SAMPLES[2] in contents, f"the chunk was acknowledged but is not found: {contents!r:.300}"
 
 
 @requirement("VEC-PERSIST-001")

@@ -47,6 +47,10 @@ class Launcher:
         """Get ready to launch; return why this launcher cannot, or None. Only releases need this."""
         return None
 
+    def resolved(self) -> dict[str, str]:
+        """The installed packages the launched servers run on, where the launcher built them."""
+        return {}
+
     def launch(self, config: Path, env: dict[str, str], workdir: Path, label: str, timeout: float) -> Running | Exited:
         argv, port = self.command(config)
         process = ManagedProcess(argv, self.environment(env), workdir, label)

@@ -21,12 +21,15 @@ from typing import Any
 
 import yaml
 
-from conformance.generation import Generation, parse_override
+from conformance.generation import Generation, from_version, parse_version
 from conformance.launchers.base import Launcher
 from conformance.launchers.process import LaunchError, free_port
 
 INSTALL_TIMEOUT_S = 1200
 READY = ".conformance-ready"
+# What pip resolved in the environment, kept beside it: verdicts depend on these versions
+# (PyJWT's key refetch, numpy's loading of a saved index), so every report names them.
+FREEZE = ".conformance-freeze"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class Release:
     packages: tuple[str, ...]
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    # A pip constraints file with the release's whole dependency set, so that its verdicts do not
+    # drift with whatever is newest on PyPI on the day a cache is built.
+    constraints: Path | None = None
 
 
 def load_releases(path: Path) -> dict[str, Release]:
@@ -77,6 +83,15 @@ def _env(entry: dict[str, Any], where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in env.items()}
 
 
+def _constraints(entry: dict[str, Any], where: str, path: Path) -> Path | None:
+    if "constraints" not in entry:
+        return None
+    constraints = (path.parent / str(entry["constraints"])).resolve()
+    if not constraints.is_file():
+        raise ValueError(f"{where}: constraints {constraints} does not exist")
+    return constraints
+
+
 def _release(name: str, entry: Any, path: Path) -> Release:
     where = f"{path}: release {name!r}"
     if not isinstance(entry, dict):
@@ -97,6 +112,7 @@ def _release(name: str, entry: Any, path: Path) -> Release:
         packages=_strings(entry, "packages", where),
         command=command,
         env=_env(entry, where),
+        constraints=_constraints(entry, where, path),
     )
 
 
@@ -145,13 +161,28 @@ class ReleaseLauncher(Launcher):
         self.name = release.name
         self.dialect = release.dialect
         self.fallback_dialects = release.fallback_dialects
-        self.generation = generation or parse_override(release.version)
+        version = parse_version(release.version)
+        if generation is None and version is not None:
+            generation = from_version(version, f"the version of release {release.name} in releases.yaml")
+        self.generation = generation
         self.unavailable: str | None = None
         self._venv: Path | None = None
 
     def _digest(self, python_minor: str) -> str:
-        text = "\n".join([python_minor, *self.release.packages])
+        constraints = self.release.constraints.read_text() if self.release.constraints else ""
+        text = "\n".join([python_minor, *self.release.packages, constraints])
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def resolved(self) -> dict[str, str]:
+        """Every package of the prepared environment and its version, as pip resolved them."""
+        if self._venv is None or not (self._venv / FREEZE).exists():
+            return {}
+        pins = {}
+        for line in (self._venv / FREEZE).read_text().splitlines():
+            name, sep, version = line.partition("==")
+            if sep:
+                pins[name.strip()] = version.strip()
+        return pins
 
     def prepare(self, install: bool) -> str | None:
         """Find or build the environment; return why the release is unavailable, or None.
@@ -191,9 +222,11 @@ class ReleaseLauncher(Launcher):
                 return None
             shutil.rmtree(venv, ignore_errors=True)
             failed.unlink(missing_ok=True)
+            pip = [str(venv / "bin" / "python"), "-m", "pip"]
+            constrained = ["--constraint", str(self.release.constraints)] if self.release.constraints else []
             steps = [
                 [python, "-m", "venv", str(venv)],
-                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *self.release.packages],
+                [*pip, "install", "--quiet", *constrained, *self.release.packages],
             ]
             with log.open("w") as out:
                 for argv in steps:
@@ -205,6 +238,10 @@ class ReleaseLauncher(Launcher):
                         return self._fail(failed, f"{' '.join(argv[:4])} took over {INSTALL_TIMEOUT_S} s")
                     if done.returncode != 0:
                         return self._fail(failed, f"{' '.join(argv[1:4])} exited {done.returncode}: {_last_line(log)}")
+            frozen = subprocess.run(
+                [*pip, "freeze"], capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
+            )
+            (venv / FREEZE).write_text(frozen.stdout)
             (venv / READY).write_text(" ".join(self.release.packages) + "\n")
         return None
 

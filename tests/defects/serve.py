@@ -478,7 +478,15 @@ def no_www_authenticate() -> None:
 
 
 def keys_fetched_once() -> None:
+    """Keys fetched at the first token and never again, whatever key_recheck_period says."""
     jwt_provider, _custom, _middleware = _auth()
+    original_init = jwt_provider.OAuth2TokenProvider.__init__
+
+    def init(self: Any, config: Any) -> None:
+        original_init(self, config)
+        self.jwks = self.jwks.model_copy(update={"key_recheck_period": 10**9})
+
+    jwt_provider.OAuth2TokenProvider.__init__ = init
     jwt_provider.OAuth2TokenProvider._may_refetch_for_unknown_kid = lambda self: False
 
 
@@ -489,14 +497,14 @@ def issuer_outage_is_500() -> None:
 
 
 def forgets_keys_on_outage() -> None:
-    """Re-fetch on every request and drop the keys when that fails."""
+    """Drop the keys when the re-fetch after key_recheck_period fails (llama-stack 0.2.12's way):
+    a check that does not wait out the period cannot see it."""
     jwt_provider, _custom, _middleware = _auth()
     original_init = jwt_provider.OAuth2TokenProvider.__init__
     original_fetch = jwt_provider.OAuth2TokenProvider._fetch
 
     def init(self: Any, config: Any) -> None:
         original_init(self, config)
-        self.jwks = self.jwks.model_copy(update={"key_recheck_period": 0})
         self._verdicts = {}
 
     async def fetch(self: Any) -> None:
@@ -529,6 +537,17 @@ def custom_refusals_pass() -> None:
             return Principal("anonymous")
 
     custom.CustomAuthProvider.authenticate = authenticate
+
+
+def validator_waited_out() -> None:
+    """Wait a minute for the validator: a slow answer is taken, however late."""
+    _jwt, custom, _middleware = _auth()
+    original_init = custom.CustomAuthProvider.__init__
+
+    def init(self: Any, config: Any) -> None:
+        original_init(self, config.model_copy(update={"timeout_s": 60}))
+
+    custom.CustomAuthProvider.__init__ = init
 
 
 def public_routes(extra: frozenset[tuple[str, str]], replace: bool = False) -> Callable[[], None]:
@@ -609,6 +628,20 @@ def quota_without_retry_after() -> None:
 
     original = quota._answer
     quota._answer = lambda send, status, message, headers: original(send, status, message, [])
+
+
+def quota_dropped() -> None:
+    """The quota section is read and ignored (OGX 1.x's server config has no such field)."""
+    from reference_server.quota.middleware import QuotaMiddleware
+
+    original = app_module.create_app
+
+    def create_app(stack: Any) -> Any:
+        app = original(stack)
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not QuotaMiddleware]
+        return app
+
+    app_module.create_app = create_app
 
 
 def health_counted() -> None:
@@ -692,6 +725,22 @@ def max_chunks_ignored() -> None:
         kind.query = unbounded(kind.query)  # type: ignore[method-assign]
 
 
+def chunk_needs_document_id() -> None:
+    """Read every chunk's metadata["document_id"] before storing it (llama-stack 0.2.12's router)."""
+    from reference_server.vector_io.faiss_provider import FaissVectorIO
+    from reference_server.vector_io.sqlite_vec_provider import SqliteVecVectorIO
+
+    def reading(original: Callable[..., Any]) -> Callable[..., Any]:
+        def insert(self: Any, db: Any, chunks: list[dict[str, Any]], vectors: Any) -> Any:
+            _ids = [chunk["metadata"]["document_id"] for chunk in chunks]
+            return original(self, db, chunks, vectors)
+
+        return insert
+
+    for kind in (FaissVectorIO, SqliteVecVectorIO):
+        kind.insert = reading(kind.insert)  # type: ignore[method-assign]
+
+
 def vector_providers_edited(edit: Callable[[list[Any]], list[Any]]) -> Callable[[], None]:
     def apply() -> None:
         from reference_server.config import loader
@@ -740,6 +789,21 @@ def shield_checks_skipped() -> None:
     from reference_server import safety
 
     safety.SHIELD_CHECKS.clear()
+
+
+def shield_name_checked_only() -> None:
+    """Take one of Meta's guard names on trust, registered or not (llama-stack 0.2.12's
+    register_shield checks only the name): a made-up name is still refused, a real one never."""
+    from reference_server import safety
+
+    guard_names = {f"meta-llama/Llama-Guard-3-{size}" for size in ("1B", "8B", "11B-Vision")}
+    checked = safety.SHIELD_CHECKS["inline::llama-guard"]
+
+    def by_name(shield: Any, find_model: Any) -> None:
+        if shield.provider_resource_id not in guard_names:
+            checked(shield, find_model)
+
+    safety.SHIELD_CHECKS["inline::llama-guard"] = by_name
 
 
 def config_shields_dropped() -> None:
@@ -837,6 +901,8 @@ DEFECTS: dict[str, Defect] = {
     "echoes-credentials": Defect((), echoes_credentials),
     "dies-after-the-probe": Defect((), dies_after_the_probe),  # tests/suite/test_bad_targets.py
     "none": Defect((), lambda: None),
+    # tests/suite/test_negative_controls.py: the checks that need a quota to exist say inconclusive
+    "quota-dropped": Defect((), quota_dropped),
     # Not a defect of a requirement: every API request is refused for lack of credentials, the
     # situation in which the suite must answer "inconclusive", never "pass" (tests/suite/test_plugin.py).
     "auth-wall": Defect(
@@ -1041,6 +1107,7 @@ DEFECTS: dict[str, Defect] = {
     "custom-params-not-lists": Defect(("AUTH-CUSTOM-001",), custom_params_not_lists),
     "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), rejects_everything("custom", "Authentication failed")),
     "custom-refusals-pass": Defect(("AUTH-CUSTOM-003",), custom_refusals_pass),
+    "validator-waited-out": Defect(("AUTH-CUSTOM-003",), validator_waited_out),
     "probes-need-tokens": Defect(("AUTH-PUBLIC-001",), public_routes(frozenset(), replace=True)),
     "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),
     "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
@@ -1084,6 +1151,7 @@ DEFECTS: dict[str, Defect] = {
         ),
     ),
     "max-chunks-ignored": Defect(("VEC-IO-002",), max_chunks_ignored),
+    "chunk-needs-document-id": Defect(("VEC-IO-004",), chunk_needs_document_id),
     "unknown-vector-db-500": Defect(
         ("VEC-IO-003",), patch(_registry("VectorDBRegistry"), "get", _failing_get("vector db"))
     ),
@@ -1114,10 +1182,8 @@ DEFECTS: dict[str, Defect] = {
     "guard-flags-everything": Defect(("SAFE-RUN-002",), verdict_defect(_everything_flagged)),
     "violation-without-category": Defect(("SAFE-RUN-003",), verdict_defect(_category_dropped)),
     "unknown-shield-500": Defect(("SAFE-RUN-004",), patch(_registry("ShieldRegistry"), "get", _failing_get("shield"))),
-    "shield-model-unchecked": Defect(
-        ("SAFE-REG-001",),
-        shield_checks_skipped,
-    ),
+    "shield-model-unchecked": Defect(("SAFE-REG-001",), shield_checks_skipped),
+    "shield-name-checked-only": Defect(("SAFE-REG-001",), shield_name_checked_only),
     "shield-registration-not-stored": Defect(
         ("SAFE-REG-002",),
         patch(_registry("ShieldRegistry"), "register", lambda original: lambda self, item, owner=None: item),

@@ -52,6 +52,14 @@ def test_the_harness_passes_everything_without_a_defect(tmp_path: Path) -> None:
     assert {entry["verdict"] for entry in verdicts.values()} == {"pass"}, verdicts
 
 
+def test_quota_checks_without_a_quota_are_inconclusive(tmp_path: Path) -> None:
+    """Health not counted, 401 over budget: with no quota at all neither could have failed."""
+    code, verdicts, output = run_suite("quota-dropped", ("QUOTA-001", "QUOTA-003", "QUOTA-007"), tmp_path)
+    got = {r: verdicts[r]["verdict"] for r in ("QUOTA-001", "QUOTA-003", "QUOTA-007")}
+    assert got == {"QUOTA-001": "fail", "QUOTA-003": "inconclusive", "QUOTA-007": "inconclusive"}, output
+    assert code == 1, output
+
+
 @pytest.mark.parametrize("defect", sorted(name for name, defect in DEFECTS.items() if defect.requirements))
 def test_checks_fail_on_their_defect(defect: str, tmp_path: Path) -> None:
     targeted = DEFECTS[defect].requirements

@@ -10,6 +10,7 @@ results.json, report.html or the kept server logs.
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,19 @@ def test_reprs_of_the_suites_objects_hold_no_secret() -> None:
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "tok-MARKER-123" not in shown and PASSWORD not in shown, shown
+
+
+def test_each_check_links_the_logs_of_the_servers_it_used(tmp_path: Path) -> None:
+    """The evidence behind a launched verdict is one link away, and only this run's is kept."""
+    report = tmp_path / "report"
+    stale = report / "servers" / "from-an-earlier-run"
+    stale.mkdir(parents=True)
+    done = run_pytest(
+        CHECKS, *defect_launcher("none"), "--stack-requirement=CFG-ENV-001", "--conformance-report", str(report)
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    [check] = [c for r in json.loads((report / "results.json").read_text())["requirements"] for c in r["checks"]]
+    [link] = check["server_logs"]
+    assert link.startswith("servers/env-grammar-"), check
+    assert any((report / link).glob("server-env-grammar.std*")), sorted((report / link).iterdir())
+    assert not stale.exists(), "an earlier run's server logs were left beside this run's"
