@@ -24,6 +24,10 @@ CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 DOC_PATH = Path("docs") / "requirements.md"
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z][A-Z0-9]*)*-\d{3}")
 LEVELS = ("MUST", "SHOULD")
+# What promised a requirement. Only the first three can make a target "not conformant": a target
+# cannot break a promise nobody made, so failed hardening is reported beside the claims.
+BASES = ("documented", "contract", "rfc", "hardening")
+HARDENING = "hardening"
 # A source is a reference a user can follow: a documentation page, upstream code at a release tag,
 # an issue or pull request (all URLs), or an RFC.
 _OPENABLE = re.compile(r"https?://\S+|\bRFC \d+")
@@ -56,6 +60,7 @@ class Requirement:
     profile: str
     text: str
     source: str
+    basis: str = "contract"
     since: str | None = None
     until: str | None = None
 
@@ -69,18 +74,26 @@ class Requirement:
         return "all"
 
 
-def _validate(entry: dict[str, Any], index: int, profiles: Mapping[str, str] = PROFILES) -> Requirement:
-    known = {"id", "level", "profile", "text", "source", "since", "until"}
+def _validate(
+    entry: dict[str, Any], index: int, profiles: Mapping[str, str] = PROFILES, default_basis: str | None = None
+) -> Requirement:
+    """One catalog entry; ``default_basis`` lets an extension's catalog, written before bases
+    existed, leave them out (the suite's own must say each one)."""
+    if default_basis is not None:
+        entry = {"basis": default_basis, **entry}
+    known = {"id", "level", "basis", "profile", "text", "source", "since", "until"}
     where = f"catalog entry {index} ({entry.get('id', '?')})"
     if extra := set(entry) - known:
         raise ValueError(f"{where}: unknown fields {sorted(extra)}")
-    for field in ("id", "level", "profile", "text", "source"):
+    for field in ("id", "level", "basis", "profile", "text", "source"):
         if not isinstance(entry.get(field), str) or not entry[field]:
             raise ValueError(f"{where}: {field} must be a non-empty string")
     if not _ID.fullmatch(entry["id"]):
         raise ValueError(f"{where}: id must look like CFG-ENV-003")
     if entry["level"] not in LEVELS:
         raise ValueError(f"{where}: level must be one of {LEVELS}")
+    if entry["basis"] not in BASES:
+        raise ValueError(f"{where}: basis must be one of {BASES}")
     if entry["profile"] not in profiles:
         raise ValueError(f"{where}: profile must be one of {sorted(profiles)}")
     for bound in ("since", "until"):
@@ -95,11 +108,14 @@ def _validate(entry: dict[str, Any], index: int, profiles: Mapping[str, str] = P
         profile=entry["profile"],
         text=entry["text"],
         source=entry["source"],
+        basis=entry["basis"],
         **bounds,
     )
 
 
-def _read(path: Path, profiles: Mapping[str, str], into: dict[str, Requirement]) -> None:
+def _read(
+    path: Path, profiles: Mapping[str, str], into: dict[str, Requirement], default_basis: str | None = None
+) -> None:
     try:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
@@ -107,7 +123,7 @@ def _read(path: Path, profiles: Mapping[str, str], into: dict[str, Requirement])
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise ValueError(f"{path}: expected a list of requirements (mappings with id, level, profile, ...)")
     for index, entry in enumerate(entries):
-        requirement = _validate(entry, index, profiles)
+        requirement = _validate(entry, index, profiles, default_basis)
         if requirement.id in into:
             raise ValueError(f"{path}: duplicate id {requirement.id}")
         into[requirement.id] = requirement
@@ -162,7 +178,8 @@ def full_catalog() -> dict[str, Requirement]:
     """The suite's requirements and every installed extension's, which may not reuse an id."""
     catalog = dict(load_catalog())
     for extension in extensions():
-        _read(extension.folder / "catalog.yaml", {extension.profile: extension.description}, catalog)
+        # An extension's requirements are its own provider's promises, in its own documentation.
+        _read(extension.folder / "catalog.yaml", {extension.profile: extension.description}, catalog, "documented")
     return catalog
 
 
@@ -175,6 +192,10 @@ def render_markdown(catalog: dict[str, Requirement]) -> str:
         "A requirement applies to upstream releases inside its window (`since` inclusive, `until` exclusive);",
         "the reference server is inside every window.",
         "",
+        "Its basis says what promised it: `documented` (upstream's documentation page), `contract` (upstream's API",
+        "models and code at a release tag), `rfc`, or `hardening` (recommended, promised by nobody). Only the first",
+        "three can make a profile not conformant; failed hardening is reported beside the claims.",
+        "",
     ]
     for profile, purpose in PROFILES.items():
         members = [r for r in catalog.values() if r.profile == profile]
@@ -183,12 +204,12 @@ def render_markdown(catalog: dict[str, Requirement]) -> str:
             "",
             purpose,
             "",
-            "| id | level | window | requirement | source |",
-            "| --- | --- | --- | --- | --- |",
+            "| id | level | basis | window | requirement | source |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
         for r in members:
             text = r.text.replace("|", "\\|")
-            lines.append(f"| {r.id} | {r.level} | {r.window()} | {text} | {r.source} |")
+            lines.append(f"| {r.id} | {r.level} | {r.basis} | {r.window()} | {text} | {r.source} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from conformance.catalog import Requirement
+from conformance.catalog import HARDENING, Requirement
 from conformance.gate import GateResult
 from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, PRECEDENCE, SKIP
 from conformance.results import RequirementVerdict
@@ -36,6 +36,9 @@ def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Req
 
     A run that selected only some of a profile's requirements makes no claim about the profile:
     "conformant" must never stand for "the few we looked at passed".
+
+    Hardening requirements (promised by nobody) take no part: they are reported beside the
+    claims by `hardening_failures`, so a target is never "not conformant" for a broken non-promise.
     """
     claims: dict[str, str] = {}
     for profile in dict.fromkeys(v.requirement.profile for v in verdicts):
@@ -44,7 +47,7 @@ def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Req
         if len(run) < total:
             claims[profile] = f"no claim ({len(run)} of its {total} requirements run)"
             continue
-        members = [v for v in run if v.verdict != OUT_OF_WINDOW]
+        members = [v for v in run if v.verdict != OUT_OF_WINDOW and v.requirement.basis != HARDENING]
         kinds = {v.verdict for v in members}
         if not members:
             claims[profile] = "out of window"
@@ -59,6 +62,14 @@ def profile_claims(verdicts: list[RequirementVerdict], catalog: Mapping[str, Req
         else:
             claims[profile] = NOT_EVALUATED_CLAIM
     return claims
+
+
+def hardening_failures(verdicts: list[RequirementVerdict]) -> list[str]:
+    return [v.requirement.id for v in verdicts if v.requirement.basis == HARDENING and v.verdict == FAIL]
+
+
+def hardening_line(failed: list[str]) -> str:
+    return f"hardening (recommended, promised by nobody, not part of the claims): failed {', '.join(failed)}"
 
 
 def overall_claim(claims: Mapping[str, str]) -> str:
@@ -134,6 +145,8 @@ def terminal_lines(
         lines.append(f"profile {profile}: {claim}")
     lines += not_evaluated_lines(verdicts, url is not None)
     lines.append(f"summary: {overall_claim(claims)}")
+    if hardened := hardening_failures(verdicts):
+        lines.append(hardening_line(hardened))
     if gate is not None:
         lines += gate.lines()
     return lines
@@ -151,11 +164,13 @@ def results_document(
         "summary": counts(verdicts),
         "profiles": claims,
         "claim": overall_claim(claims),
+        "hardening_failures": hardening_failures(verdicts),
         "baseline": gate.as_dict() if gate is not None else None,
         "requirements": [
             {
                 "id": v.requirement.id,
                 "level": v.requirement.level,
+                "basis": v.requirement.basis,
                 "profile": v.requirement.profile,
                 "since": v.requirement.since,
                 "until": v.requirement.until,
@@ -229,6 +244,7 @@ def _finding(req: dict[str, Any], rerun: str) -> str:
     expected = f"<p>expected failure: {esc(req['expected_failure'])}</p>" if req.get("expected_failure") else ""
     return (
         f"<section class='finding' id='{esc(req['id'])}'><h4>{esc(req['id'])} · {esc(req['level'])} · "
+        f"{esc(req.get('basis', ''))} · "
         f"<span class='v {esc(req['verdict'])}'>{esc(req['verdict'])}</span></h4><p>{_md(req['text'])}</p>"
         f"<p><small>source: {_source(req['source'])}</small></p>{expected}<ul>{''.join(checks)}</ul></section>"
     )
@@ -278,11 +294,15 @@ def html_document(doc: dict[str, Any]) -> str:
         f" · generation: {esc(str(target.get('generation')))}"
         f" · launcher: {esc(str(target.get('launcher')))} · suite {esc(str(doc.get('suite_version')))}"
         f" · {esc(str(doc.get('finished')))}</p><p><b>{esc(str(doc.get('claim')))}</b></p><p>{esc(summary)}</p>"
-        f"<ul>{profiles}</ul>{_packages(target.get('packages') or {})}"
+        f"<ul>{profiles}</ul>{_hardening(doc.get('hardening_failures') or [])}{_packages(target.get('packages') or {})}"
         f"<h2>Failures</h2>{findings or '<p>None.</p>'}"
         f"<h2>Not evaluated or skipped</h2>{waiting or '<p>None.</p>'}"
         f"<h2>All requirements</h2>{everything}</body></html>"
     )
+
+
+def _hardening(failed: list[str]) -> str:
+    return f"<p>{html.escape(hardening_line(failed))}</p>" if failed else ""
 
 
 def _packages(packages: dict[str, str]) -> str:

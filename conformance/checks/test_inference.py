@@ -71,15 +71,25 @@ def test_openai_models_lists_every_model(stack_api: RecordingClient) -> None:
     assert ours <= ids, f"missing from /v1/openai/v1/models: {sorted(map(str, ours - ids))}"
 
 
+def openai_chat(api: RecordingClient, model: str) -> dict[str, Any]:
+    answer = api.post("/v1/openai/v1/chat/completions", json_body={"model": model, "messages": PROMPT}, expect=200)
+    body = answer.json()
+    assert isinstance(body, dict), f"the answer is not a JSON object: {answer.text[:300]}"
+    return body
+
+
 @requirement("INF-OPENAI-002")
 def test_openai_chat(stack_api: RecordingClient, stack_settings: Settings) -> None:
-    model = llm(stack_api, stack_settings)
-    answer = stack_api.post(
-        "/v1/openai/v1/chat/completions", json_body={"model": model, "messages": PROMPT}, expect=200
-    ).json()
-    choices = answer.get("choices") if isinstance(answer, dict) else None
+    answer = openai_chat(stack_api, llm(stack_api, stack_settings))
+    choices = answer.get("choices")
     assert isinstance(choices, list) and choices, f"no choices in {answer!r:.300}"
     assert (choices[0].get("message") or {}).get("role") == "assistant", f"choices[0] is {choices[0]!r:.200}"
+
+
+@requirement("INF-OPENAI-004")
+def test_openai_chat_names_the_requested_model(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    model = llm(stack_api, stack_settings)
+    answer = openai_chat(stack_api, model)
     assert answer.get("model") == model, f"model is {answer.get('model')!r}, the request named {model!r}"
 
 

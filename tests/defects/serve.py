@@ -1070,7 +1070,15 @@ DEFECTS: dict[str, Defect] = {
     "openai-models-empty": Defect(
         ("INF-OPENAI-001",), rewrite_api(json_rule(get("/v1/openai/v1/models"), lambda b: {"data": []}))
     ),
-    "openai-model-not-renamed": Defect(("INF-OPENAI-002",), renamed_is_identity),
+    "openai-model-not-renamed": Defect(("INF-OPENAI-004",), renamed_is_identity),
+    "openai-answer-as-user": Defect(
+        ("INF-OPENAI-002",),
+        rewrite_api(
+            on_path(
+                "/v1/openai/v1/chat/completions", _json_edit(lambda b: {**b, "choices": [_as_user(b["choices"][0])]})
+            )
+        ),
+    ),
     "openai-stream-as-json": Defect(
         ("INF-OPENAI-003",), rewrite_api(on_path("/v1/openai/v1/chat/completions", _stream_as_json))
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance.catalog import Requirement
 from conformance.outcomes import FAIL, INCONCLUSIVE, NOT_EVALUATED, OUT_OF_WINDOW, PASS, SKIP
-from conformance.report import overall_claim, profile_claims
+from conformance.report import hardening_failures, overall_claim, profile_claims
 from conformance.results import RequirementVerdict
 
 CATALOG = {
@@ -67,3 +67,15 @@ def test_a_url_run_without_a_launcher_reads_plainly() -> None:
     assert overall_claim(claims) == (
         "conformant for profiles core; passed where evaluated in vector-io; not evaluated: config"
     )
+
+
+def test_failed_hardening_is_reported_beside_the_claim_not_in_it() -> None:
+    catalog = {**CATALOG, "P-004": Requirement("P-004", "MUST", "p", "hardening", "test", basis="hardening")}
+    run = [
+        RequirementVerdict(catalog[rid], verdict, [])
+        for rid, verdict in (("P-001", PASS), ("P-002", PASS), ("P-003", PASS), ("P-004", FAIL))
+    ]
+    assert profile_claims(run, catalog)["p"] == "conformant"
+    assert hardening_failures(run) == ["P-004"]
+    promised = [RequirementVerdict(catalog["P-001"], FAIL, []), *run[1:]]
+    assert profile_claims(promised, catalog)["p"] == "not conformant"

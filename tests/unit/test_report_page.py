@@ -94,7 +94,11 @@ def test_the_page_reads_right_in_a_headless_browser(tmp_path: Path) -> None:
     )
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     seen = " ".join(text.split())
-    assert seen.index("Failures") < seen.index("CORE-B-001 · MUST · fail") < seen.index("Not evaluated or skipped")
+    assert (
+        seen.index("Failures")
+        < seen.index("CORE-B-001 · MUST · contract · fail")
+        < seen.index("Not evaluated or skipped")
+    )
     assert seen.index("Not evaluated or skipped") < seen.index("AUTH-C-001") < seen.index("All requirements")
     assert "rerun this check: pytest" in seen and "expected 200, got 500" in seen
     assert "GET /v1/a answers 200." in seen and "`" not in seen  # Markdown rendered, not shown
