@@ -23,7 +23,7 @@ from conformance.checks.shapes import (
     unique_id,
 )
 from conformance.http import RecordingClient
-from conformance.launchers import Exited
+from conformance.launchers import Exited, Running
 from conformance.outcomes import not_evaluated
 from conformance.plugin import ScenarioAccess
 
@@ -90,6 +90,11 @@ class VectorDBs:
         assert len(scores) == len(chunks), f"{len(chunks)} chunks but {len(scores)} scores"
         assert all(isinstance(s, int | float) for s in scores), f"scores are not all numbers: {scores!r:.200}"
         assert list(scores) == sorted(scores, reverse=True), f"scores are not best first: {scores}"
+
+    def found_documents(self, db_id: str) -> set[str]:
+        """The document_ids a query that is no chunk's exact text finds, asking for every sample."""
+        chunks, _scores = self.query(db_id, UNRELATED_QUERY, max_chunks=len(SAMPLES))
+        return {str((c.get("metadata") or {}).get("document_id")) for c in chunks if isinstance(c, dict)}
 
     def cleanup(self) -> None:
         for db_id in self.created:
@@ -193,10 +198,15 @@ def test_faiss_index_survives_a_restart(scenarios: ScenarioAccess) -> None:
     require_route(dbs.api, "POST", "/v1/vector-dbs")
     db_id = dbs.create("faiss")
     dbs.insert_samples(db_id)
-    dbs.expect_found(db_id, 2)
-    scenarios.pool.restart(launched)
+    before = dbs.found_documents(db_id)
+    assert len(before) == len(SAMPLES), f"before the restart a query found {sorted(before)} of {len(SAMPLES)} chunks"
+    restarted = scenarios.pool.restart(launched)
+    if not isinstance(restarted.outcome, Running):
+        output = (restarted.outcome.stderr + restarted.outcome.stdout).strip()[-400:]
+        pytest.fail(f"the server exited when restarted on its saved state (exit {restarted.outcome.returncode}): {output}")
     dbs.api = scenarios.client(launched.url)
-    dbs.expect_found(db_id, 2)
+    after = dbs.found_documents(db_id)
+    assert after == before, f"after the restart a query finds {sorted(after)}, before it found {sorted(before)}"
 
 
 def vector_providers(api: RecordingClient) -> list[dict[str, Any]]:

@@ -714,6 +714,21 @@ def faiss_not_reloaded() -> None:
     faiss_provider.FaissVectorIO.attach = attach  # type: ignore[method-assign]
 
 
+def faiss_saved_index_unreadable() -> None:
+    """The saved index cannot be read back (llama-stack 0.2.12 writes it with np.savetxt and reads it
+    as uint8, which numpy 2 refuses): every restart with stored chunks fails."""
+    from reference_server.vector_io import faiss_provider
+
+    original = faiss_provider.FaissVectorIO.attach
+
+    def attach(self: Any, db: Any) -> None:
+        if any(True for _ in self._store.items(self._prefix(db))):
+            raise RuntimeError("could not convert string to uint8")
+        original(self, db)
+
+    faiss_provider.FaissVectorIO.attach = attach  # type: ignore[method-assign]
+
+
 def max_chunks_ignored() -> None:
     from reference_server.vector_io.faiss_provider import FaissVectorIO
     from reference_server.vector_io.sqlite_vec_provider import SqliteVecVectorIO
@@ -1164,6 +1179,7 @@ DEFECTS: dict[str, Defect] = {
         ("VEC-IO-003",), patch(_registry("VectorDBRegistry"), "get", _failing_get("vector db"))
     ),
     "faiss-not-reloaded": Defect(("VEC-PERSIST-001",), faiss_not_reloaded),
+    "faiss-saved-index-unreadable": Defect(("VEC-PERSIST-001",), faiss_saved_index_unreadable),
     "sqlite-vec-always-on": Defect(("VEC-STARTER-001",), vector_providers_edited(_sqlite_vec_always)),
     "enable-sqlite-vec-ignored": Defect(
         ("VEC-STARTER-002",),
