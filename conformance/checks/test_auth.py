@@ -282,6 +282,21 @@ def test_model_is_invisible_to_a_stranger(scenarios: ScenarioAccess) -> None:
         api.delete(f"/v1/models/{model_id}", bearer=alice)
 
 
+@requirement("ABAC-003")
+def test_model_is_visible_to_a_principal_who_shares_attributes(scenarios: ScenarioAccess) -> None:
+    api, alice, _bob, model_id = abac_setup(scenarios)
+    # carol is her own principal, but shares alice's role (username maps to roles as sub does)
+    # and her team: every category alice's model records.
+    carol = scenarios.pool.shared(JWT).fakes["jwks"].mint(
+        claims={"sub": "carol", "username": "alice", "groups": ["team-a"]}
+    )
+    try:
+        assert model_id in listed_model_ids(api, bearer=carol), "a principal sharing role and team does not see it"
+        api.get(f"/v1/models/{model_id}", bearer=carol, expect=200)
+    finally:
+        api.delete(f"/v1/models/{model_id}", bearer=alice)
+
+
 @requirement("ABAC-002")
 def test_stranger_cannot_delete(scenarios: ScenarioAccess) -> None:
     api, alice, bob, model_id = abac_setup(scenarios)

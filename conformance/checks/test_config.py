@@ -113,8 +113,8 @@ def test_home_is_expanded_in_substituted_values(scenarios: ScenarioAccess) -> No
     expect_values(metadata, {"home": str(workdir / "home" / "sub")})
 
 
-def start_expecting_failure(scenarios: ScenarioAccess, name: str) -> Exited:
-    outcome = scenarios.pool.shared(name).outcome
+def start_expecting_failure(scenarios: ScenarioAccess, name: str, extra_env: dict[str, str] | None = None) -> Exited:
+    outcome = scenarios.pool.shared(name, extra_env).outcome
     if isinstance(outcome, Running):
         pytest.fail(f"scenario {name!r} started and serves on {outcome.url}; it should have refused to start")
     assert outcome.returncode != 0, f"scenario {name!r} exited with status 0 instead of an error"
@@ -128,6 +128,13 @@ def test_missing_required_variable_stops_start_up(scenarios: ScenarioAccess) -> 
     assert "CFG_REQUIRED_URL" in output, f"the error does not name the variable: {output.strip()[-400:]}"
     # The value's path: ``...config.url`` in the seed's dialect, ``...config.base_url`` from 0.3 on.
     assert "providers.inference[0].config." in output, f"the error does not name the path: {output.strip()[-400:]}"
+
+
+@requirement("CFG-ENV-013")
+def test_empty_required_variable_stops_start_up(scenarios: ScenarioAccess) -> None:
+    exited = start_expecting_failure(scenarios, "missing-required", {"CFG_REQUIRED_URL": ""})
+    output = exited.stderr + exited.stdout
+    assert "CFG_REQUIRED_URL" in output, f"the error does not name the variable: {output.strip()[-400:]}"
 
 
 @requirement("CFG-ENV-011")

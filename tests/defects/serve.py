@@ -125,6 +125,8 @@ def placeholder_defect(kind: str) -> Callable[[], None]:
             operator = body[len(name) :]
             if kind == "required-empty" and operator == "" and not env.get(name):
                 return "", close + 1
+            if kind == "required-set-but-empty" and operator == "" and env.get(name) == "":
+                return "", close + 1
             # Only the scenarios' probe variables (CFG_*), so the stack still reaches its backend.
             if kind == "required-literal" and operator == "" and name.startswith("CFG_"):
                 return text[start : close + 1], close + 1
@@ -562,6 +564,13 @@ def everyone_sees_everything() -> None:
     from reference_server.resources import registry
 
     registry.can_see = lambda viewer, owner: True
+
+
+def owner_only() -> None:
+    """Only the principal who registered a resource sees it; shared attributes count for nothing."""
+    from reference_server.resources import registry
+
+    registry.can_see = lambda viewer, owner: owner is None or viewer is None or viewer.id == owner.get("principal")
 
 
 def delete_ignores_owner() -> None:
@@ -1006,6 +1015,7 @@ DEFECTS: dict[str, Defect] = {
     "no-coercion": Defect(("CFG-ENV-007",), no_coercion),
     "coerce-plain-strings": Defect(("CFG-ENV-008",), coerce_plain_strings),
     "required-empty": Defect(("CFG-ENV-009",), placeholder_defect("required-empty")),
+    "required-set-but-empty": Defect(("CFG-ENV-013",), placeholder_defect("required-set-but-empty")),
     "no-home-expansion": Defect(("CFG-ENV-010",), placeholder_defect("no-home")),
     "malformed-literal": Defect(("CFG-ENV-011",), placeholder_defect("malformed-literal")),
     "traceback-on-config-error": Defect(("CFG-ENV-012",), traceback_on_config_error),
@@ -1135,6 +1145,7 @@ DEFECTS: dict[str, Defect] = {
     "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),
     "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
     "delete-ignores-owner": Defect(("ABAC-002",), delete_ignores_owner),
+    "owner-only": Defect(("ABAC-003",), owner_only),
     # quota
     "quota-body-wrong": Defect(
         ("QUOTA-001",),
