@@ -135,6 +135,8 @@ class StackClient:
     base_url: str
     tokens: dict[str, str | None] = field(default_factory=dict, repr=False)
     timeout: float = 10.0
+    # The client address to send from (127.0.0.2 plays a second anonymous client on loopback).
+    local_address: str | None = None
     _client: httpx.Client | None = field(default=None, repr=False)
     _basic: tuple[str, str] | None = field(default=None, repr=False)
 
@@ -148,8 +150,14 @@ class StackClient:
             # connection that carried an error answer when it is reused, and a server closing an
             # idle connection races the next request. Neither is what a requirement is about.
             limits = httpx.Limits(max_keepalive_connections=0)
+            transport = httpx.HTTPTransport(local_address=self.local_address) if self.local_address else None
             self._client = httpx.Client(
-                base_url=self.base_url, timeout=self.timeout, verify=False, limits=limits, auth=self._basic
+                base_url=self.base_url,
+                timeout=self.timeout,
+                verify=False,
+                limits=limits,
+                auth=self._basic,
+                transport=transport,
             )
         return self._client
 

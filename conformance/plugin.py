@@ -298,11 +298,12 @@ class ScenarioAccess:
     exchanges: list[Exchange]
     _clients: list[StackClient] = field(default_factory=list)
 
-    def client(self, url: str, outlast: float = 0.0) -> RecordingClient:
+    def client(self, url: str, outlast: float = 0.0, local_address: str | None = None) -> RecordingClient:
         """A recorded client; ``outlast`` (seconds) lengthens its timeout for a check that must wait
-        out a target's own timeout before the answer can come."""
-        timeout = max(self.settings.request_timeout, outlast + self.settings.request_timeout)
-        stack = StackClient(url, self.settings.tokens, timeout if outlast else self.settings.request_timeout)
+        out a target's own timeout before the answer can come; ``local_address`` sends from another
+        loopback address (a second client, for the server)."""
+        timeout = self.settings.request_timeout + outlast
+        stack = StackClient(url, self.settings.tokens, timeout, local_address)
         self._clients.append(stack)
         return stack.recorder(self.exchanges)
 

@@ -258,6 +258,30 @@ def test_validator_down(scenarios: ScenarioAccess) -> None:
     expect_refusal(scenarios.client(down.url).get("/v1/models", bearer=token), token, {401, 503}, "validator down")
 
 
+@requirement("AUTH-CUSTOM-004")
+def test_a_token_without_attributes_is_its_own_namespace(scenarios: ScenarioAccess) -> None:
+    launched, api = custom_stack(scenarios)
+    one, two = fresh_token(), fresh_token()
+    # No access attributes, only a principal each: an answer every generation accepts (AUTH-CUSTOM-002
+    # is about the documented attributes), so only the namespace rule decides.
+    launched.fakes["validator"].steer(
+        responses={
+            one: {"status": 200, "body": {"principal": "conformance-one"}},
+            two: {"status": 200, "body": {"principal": "conformance-two"}},
+        }
+    )
+    model_id = unique_id("model")
+    body = {"model_id": model_id, "provider_id": "ollama", "provider_model_id": "llama3.2:3b"}
+    api.post("/v1/models", json_body=body, bearer=one, expect=200)
+    try:
+        assert model_id in listed_model_ids(api, bearer=one), "the registering token does not see its own model"
+        assert model_id not in listed_model_ids(api, bearer=two), "another token without attributes sees the model"
+        response = api.get(f"/v1/models/{model_id}", bearer=two)
+        assert 400 <= response.status < 500, f"another token can read the model: {response.describe()}"
+    finally:
+        api.delete(f"/v1/models/{model_id}", bearer=one)
+
+
 def abac_setup(scenarios: ScenarioAccess) -> tuple[RecordingClient, str, str, str]:
     """alice (team-a) registers a model; bob (team-b) is a stranger to it."""
     launched, api = jwt_stack(scenarios)
@@ -287,8 +311,10 @@ def test_model_is_visible_to_a_principal_who_shares_attributes(scenarios: Scenar
     api, alice, _bob, model_id = abac_setup(scenarios)
     # carol is her own principal, but shares alice's role (username maps to roles as sub does)
     # and her team: every category alice's model records.
-    carol = scenarios.pool.shared(JWT).fakes["jwks"].mint(
-        claims={"sub": "carol", "username": "alice", "groups": ["team-a"]}
+    carol = (
+        scenarios.pool.shared(JWT)
+        .fakes["jwks"]
+        .mint(claims={"sub": "carol", "username": "alice", "groups": ["team-a"]})
     )
     try:
         assert model_id in listed_model_ids(api, bearer=carol), "a principal sharing role and team does not see it"

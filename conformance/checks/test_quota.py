@@ -6,18 +6,20 @@ against a URL these checks are not evaluated.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from conformance.http import RecordingClient, Response
+from conformance.http import RecordingClient, Response, Unreachable
 from conformance.outcomes import inconclusive
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
 
 requirement = pytest.mark.requirement
 QUOTA_BODY = {"error": {"message": "Quota exceeded"}}
+DAY_S = 86_400
 
 
 def fresh(scenarios: ScenarioAccess, name: str) -> tuple[Launched, RecordingClient]:
@@ -83,12 +85,53 @@ def test_a_concurrent_burst_admits_exactly_the_limit(scenarios: ScenarioAccess) 
     assert answers.count(200) == 20, f"{answers.count(200)} of 60 concurrent requests succeeded, the limit is 20"
 
 
+def expect_retry_after_the_day(over: Response) -> None:
+    """Retry-After must be the seconds left until the next UTC midnight, when the window rolls over
+    (a few seconds' slack for the exchange itself)."""
+    value = over.headers.get("retry-after", "")
+    assert value.isdigit(), f"Retry-After is {value!r}, not a number of seconds"
+    left = DAY_S - time.time() % DAY_S
+    assert abs(int(value) - left) <= 5, f"Retry-After is {value} s; the UTC day ends in {left:.0f} s"
+
+
 @requirement("QUOTA-006")
 def test_429_says_when_to_retry(scenarios: ScenarioAccess) -> None:
     _launched, api = fresh(scenarios, "quota-anonymous")
-    over = spend(api, 4)[-1]
-    value = over.headers.get("retry-after", "")
-    assert value.isdigit() and 1 <= int(value) <= 86_400, f"Retry-After is {value!r}"
+    expect_retry_after_the_day(spend(api, 4)[-1])
+
+
+# A second client on loopback: Linux routes all of 127.0.0.0/8 to lo, so the server sees this
+# address as the peer of a connection to 127.0.0.1.
+SECOND_CLIENT = "127.0.0.2"
+
+
+@requirement("QUOTA-008")
+def test_anonymous_clients_are_counted_by_address(scenarios: ScenarioAccess) -> None:
+    launched, api = fresh(scenarios, "quota-anonymous")
+    first = statuses(spend(api, 4))
+    if first[-1] != 429:
+        inconclusive(f"the limit of 3 was not enforced ({first}), so separate budgets cannot be told apart")
+    other = scenarios.client(launched.url, local_address=SECOND_CLIENT)
+    try:
+        answer = other.get("/v1/models", as_role=None)
+    except Unreachable as exc:
+        inconclusive(f"this machine cannot send from {SECOND_CLIENT}: {exc}")
+    assert answer.status == 200, (
+        f"a client at {SECOND_CLIENT} is refused after 127.0.0.1 spent its budget: {answer.describe()}"
+    )
+
+
+@requirement("QUOTA-009")
+def test_tokens_of_one_principal_share_a_budget(scenarios: ScenarioAccess) -> None:
+    launched, api = fresh(scenarios, "quota-jwt")
+    issuer = launched.fakes["jwks"]
+    first, second = issuer.mint(claims={"sub": "alice"}), issuer.mint(claims={"sub": "alice"})
+    assert first != second, "the issuer minted the same token twice"
+    spent = statuses(spend(api, 5, bearer=first))
+    if 429 not in spent:
+        inconclusive(f"alice's budget of 4 was not enforced ({spent}), so sharing it cannot be told")
+    answer = api.get("/v1/models", bearer=second)
+    assert answer.status == 429, f"alice's second token starts a fresh budget: {answer.describe()}"
 
 
 @requirement("QUOTA-007")
@@ -123,5 +166,4 @@ def test_url_over_budget_is_the_documented_429(first_429: Response) -> None:
 
 @requirement("QUOTA-006")
 def test_url_429_says_when_to_retry(first_429: Response) -> None:
-    value = first_429.headers.get("retry-after", "")
-    assert value.isdigit() and 1 <= int(value) <= 86_400, f"Retry-After is {value!r}"
+    expect_retry_after_the_day(first_429)

@@ -203,7 +203,9 @@ def test_faiss_index_survives_a_restart(scenarios: ScenarioAccess) -> None:
     restarted = scenarios.pool.restart(launched)
     if not isinstance(restarted.outcome, Running):
         output = (restarted.outcome.stderr + restarted.outcome.stdout).strip()[-400:]
-        pytest.fail(f"the server exited when restarted on its saved state (exit {restarted.outcome.returncode}): {output}")
+        pytest.fail(
+            f"the server exited when restarted on its saved state (exit {restarted.outcome.returncode}): {output}"
+        )
     dbs.api = scenarios.client(launched.url)
     after = dbs.found_documents(db_id)
     assert after == before, f"after the restart a query finds {sorted(after)}, before it found {sorted(before)}"

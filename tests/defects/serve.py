@@ -552,6 +552,12 @@ def validator_waited_out() -> None:
     custom.CustomAuthProvider.__init__ = init
 
 
+def one_namespace_for_all_tokens() -> None:
+    """Tokens without attributes all land in one namespace instead of one each."""
+    _jwt, custom, _middleware = _auth()
+    custom.token_digest = lambda token: "token-sha256:everyone"
+
+
 def public_routes(extra: frozenset[tuple[str, str]], replace: bool = False) -> Callable[[], None]:
     def apply() -> None:
         _jwt, _custom, middleware = _auth()
@@ -639,6 +645,16 @@ def quota_without_retry_after() -> None:
     quota._answer = lambda send, status, message, headers: original(send, status, message, [])
 
 
+def retry_after_an_hour() -> None:
+    """A plausible Retry-After that is not the end of the day window."""
+    import reference_server.quota.middleware as quota
+
+    original = quota._answer
+    quota._answer = lambda send, status, message, headers: original(
+        send, status, message, [(b"retry-after", b"3600")] if headers else []
+    )
+
+
 def quota_dropped() -> None:
     """The quota section is read and ignored (OGX 1.x's server config has no such field)."""
     from reference_server.quota.middleware import QuotaMiddleware
@@ -651,6 +667,36 @@ def quota_dropped() -> None:
         return app
 
     app_module.create_app = create_app
+
+
+def quota_keyed(rekey: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+    """The quota sees a rewritten scope: who a caller is, for counting only."""
+
+    def apply() -> None:
+        from reference_server.quota.middleware import QuotaMiddleware
+
+        original = QuotaMiddleware.__call__
+
+        async def call(self: Any, scope: Any, receive: Any, send: Any) -> None:
+            counted = dict(scope)
+            rekey(counted)
+            await original(self, counted, receive, send)
+
+        QuotaMiddleware.__call__ = call  # type: ignore[method-assign]
+
+    return apply
+
+
+def _one_anonymous_client(scope: dict[str, Any]) -> None:
+    scope["client"] = ("anonymous", 0)
+
+
+def _counted_per_token(scope: dict[str, Any]) -> None:
+    from reference_server.auth.principal import Principal
+
+    header = next((v for k, v in scope.get("headers", []) if k == b"authorization"), b"")
+    if isinstance(scope.get("principal"), Principal):
+        scope["principal"] = Principal(f"token:{hash(header)}", scope["principal"].attributes)
 
 
 def health_counted() -> None:
@@ -1141,6 +1187,7 @@ DEFECTS: dict[str, Defect] = {
     "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), rejects_everything("custom", "Authentication failed")),
     "custom-refusals-pass": Defect(("AUTH-CUSTOM-003",), custom_refusals_pass),
     "validator-waited-out": Defect(("AUTH-CUSTOM-003",), validator_waited_out),
+    "one-namespace-for-all-tokens": Defect(("AUTH-CUSTOM-004",), one_namespace_for_all_tokens),
     "probes-need-tokens": Defect(("AUTH-PUBLIC-001",), public_routes(frozenset(), replace=True)),
     "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),
     "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
@@ -1155,7 +1202,10 @@ DEFECTS: dict[str, Defect] = {
     "quota-in-memory": Defect(("QUOTA-004",), memory_counter(racy=False)),
     "quota-lost-updates": Defect(("QUOTA-005",), memory_counter(racy=True)),
     "quota-without-retry-after": Defect(("QUOTA-006",), quota_without_retry_after),
+    "retry-after-an-hour": Defect(("QUOTA-006",), retry_after_an_hour),
     "health-counted": Defect(("QUOTA-007",), health_counted),
+    "one-anonymous-budget": Defect(("QUOTA-008",), quota_keyed(_one_anonymous_client)),
+    "quota-per-token": Defect(("QUOTA-009",), quota_keyed(_counted_per_token)),
     "unknown-model-500": Defect(
         ("INF-ERR-001", "INF-V1-ERR-001"),
         rewrite_api(
