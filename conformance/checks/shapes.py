@@ -165,19 +165,24 @@ def sse_events(response: Response, where: str) -> list[Any]:
     return events
 
 
-def require_route(api: RecordingClient, method: str, path: str) -> None:
-    """Skip, saying why, when the target does not serve a route (its release or its config).
+def serves_route(api: RecordingClient, method: str, path: str) -> bool:
+    """Whether the target serves a route (its release or its config says so).
 
     /v1/inspect/routes is asked first; its OpenAPI document second, because some releases
     (0.2.12) leave whole APIs out of /v1/inspect/routes while serving them."""
     routes = expect_data_list(api.get_json("/v1/inspect/routes"), "/v1/inspect/routes")
     served = {(str(r.get("method", "")).upper(), r.get("route")) for r in routes if isinstance(r, dict)}
     if (method, path) in served:
-        return
+        return True
     answer = api.get("/openapi.json")
     spec = answer.json() if answer.status == 200 and _is_json(answer) else {}
     operations = spec.get("paths", {}).get(path, {}) if isinstance(spec, dict) else {}
-    if not isinstance(operations, dict) or method.lower() not in operations:
+    return isinstance(operations, dict) and method.lower() in operations
+
+
+def require_route(api: RecordingClient, method: str, path: str) -> None:
+    """Skip, saying why, when the target does not serve a route."""
+    if not serves_route(api, method, path):
         pytest.skip(f"the target does not serve {method} {path} (not in /v1/inspect/routes nor /openapi.json)")
 
 

@@ -8,6 +8,7 @@ narrows it to one provider). Answers are checked for structure only, never for w
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -18,10 +19,13 @@ from conformance.checks.shapes import (
     expect_json_error,
     model_id,
     pick_model,
+    serves_route,
     sse_events,
     unique_id,
 )
 from conformance.http import RecordingClient, require_authorised
+from conformance.outcomes import inconclusive
+from conformance.plugin import ScenarioAccess
 from conformance.settings import Settings
 
 requirement = pytest.mark.requirement
@@ -188,3 +192,47 @@ def test_v1_embeddings(stack_api: RecordingClient, stack_settings: Settings) -> 
 @requirement("INF-V1-ERR-001")
 def test_v1_chat_with_unknown_model(stack_api: RecordingClient) -> None:
     unknown_model_is_named(stack_api, "/v1/chat/completions")
+
+
+# Where each generation's OpenAI-compatible chat lives, newest first.
+OPENAI_CHAT_ROUTES = ("/v1/chat/completions", "/v1/openai/v1/chat/completions")
+# How a backend request may carry the two sampling values, by protocol: the OpenAI form (vLLM,
+# Ollama's /v1) and Ollama's native options.
+MAX_TOKENS_FIELDS = (("max_tokens",), ("max_completion_tokens",), ("options", "num_predict"))
+TEMPERATURE_FIELDS = (("temperature",), ("options", "temperature"))
+
+
+def _field(body: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> Any:
+    for path in paths:
+        value: Any = body
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+    return None
+
+
+@requirement("INF-BACKEND-001")
+def test_backend_gets_the_provider_model_id_and_sampling(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.shared("core")
+    api, ollama = scenarios.client(launched.url), launched.fakes["ollama"]
+    route = next((r for r in OPENAI_CHAT_ROUTES if serves_route(api, "POST", r)), None)
+    if route is None:
+        pytest.skip(f"the target serves none of {', '.join(OPENAI_CHAT_ROUTES)}")
+    alias = unique_id("alias")
+    registered = api.post(
+        "/v1/models", json_body={"model_id": alias, "provider_id": "ollama", "provider_model_id": "llama3.2:3b"}
+    )
+    if registered.status != 200:  # registration is REG-*'s requirement; this one needs an alias to exist
+        inconclusive(f"could not register an alias to test with: {registered.describe()}")
+    try:
+        ollama.clear_requests()
+        body = {"model": alias, "messages": PROMPT, "max_tokens": 7, "temperature": 0.25}
+        api.post(route, json_body=body, expect=200)
+        sent = [json.loads(r["body"]) for r in ollama.requests() if r["path"] in ("/api/chat", "/v1/chat/completions")]
+        assert sent, f"no chat request reached Ollama: {[r['path'] for r in ollama.requests()]}"
+        last = sent[-1]
+        got = (last.get("model"), _field(last, MAX_TOKENS_FIELDS), _field(last, TEMPERATURE_FIELDS))
+        assert got == ("llama3.2:3b", 7, 0.25), f"Ollama got (model, max tokens, temperature) = {got}: {last!r:.300}"
+    finally:
+        api.delete(f"/v1/models/{alias}")

@@ -769,6 +769,18 @@ def faiss_not_reloaded() -> None:
     faiss_provider.FaissVectorIO.attach = attach  # type: ignore[method-assign]
 
 
+def backend_chat_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[], None]:
+    """What a remote provider sends to its backend for a chat, changed on the way out."""
+
+    def apply() -> None:
+        from reference_server.providers.remote import RemoteInferenceProvider
+
+        original = RemoteInferenceProvider.chat
+        RemoteInferenceProvider.chat = lambda self, body: original(self, edit(body))  # type: ignore[method-assign]
+
+    return apply
+
+
 def faiss_saved_index_unreadable() -> None:
     """The saved index cannot be read back (llama-stack 0.2.12 writes it with np.savetxt and reads it
     as uint8, which numpy 2 refuses): every restart with stored chunks fails."""
@@ -1236,6 +1248,10 @@ DEFECTS: dict[str, Defect] = {
     ),
     "max-chunks-ignored": Defect(("VEC-IO-002",), max_chunks_ignored),
     "chunk-needs-document-id": Defect(("VEC-IO-004",), chunk_needs_document_id),
+    "sampling-dropped": Defect(
+        ("INF-BACKEND-001",),
+        backend_chat_edited(lambda body: {k: v for k, v in body.items() if k not in ("max_tokens", "temperature")}),
+    ),
     "unknown-vector-db-500": Defect(
         ("VEC-IO-003",), patch(_registry("VectorDBRegistry"), "get", _failing_get("vector db"))
     ),
