@@ -37,6 +37,11 @@ def jwt_stack(scenarios: ScenarioAccess, fresh: bool = False) -> tuple[Launched,
     return launched, scenarios.client(launched.url)
 
 
+def jwt_stack_named(scenarios: ScenarioAccess, name: str) -> tuple[Launched, RecordingClient]:
+    launched = scenarios.pool.shared(name)
+    return launched, scenarios.client(launched.url)
+
+
 def expect_refusal(response: Response, token: str | None, statuses: set[int], where: str) -> None:
     assert response.status < 500 or response.status in statuses, f"{where}: {response.describe()}"
     body = expect_json_error(response, statuses, where)
@@ -150,6 +155,18 @@ def test_known_keys_survive_an_issuer_outage(scenarios: ScenarioAccess) -> None:
         if time.monotonic() >= outage_ends:
             return
         time.sleep(0.5)  # paces the requests through the outage
+
+
+@requirement("AUTH-JWT-007")
+def test_jwks_token_authorises_the_key_fetch(scenarios: ScenarioAccess) -> None:
+    launched, api = jwt_stack_named(scenarios, "auth-jwt-jwks-token")
+    issuer, secret = launched.fakes["jwks"], launched.env["CONFORMANCE_JWKS_TOKEN"]
+    issuer.require_token(secret)  # as the documented Kubernetes endpoint does
+    api.get("/v1/models", bearer=issuer.mint())  # whether it is served is AUTH-JWT-001's concern
+    fetches = [r for r in issuer.requests() if r["path"] == "/jwks"]
+    assert fetches, "the server never asked the issuer for its keys"
+    sent = {r["headers"].get("authorization", "<none>") for r in fetches}
+    assert sent == {f"Bearer {secret}"}, f"the key fetches carried Authorization {sorted(sent)}, not jwks.token"
 
 
 @requirement("AUTH-PUBLIC-001")

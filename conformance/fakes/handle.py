@@ -82,6 +82,10 @@ class FakeProcess:
         answer.raise_for_status()
         return str(answer.json()["token"])
 
+    def require_token(self, token: str | None) -> None:
+        """The JWKS fake answers its keys only to ``Authorization: Bearer <token>`` (None: to anyone)."""
+        self._client.post("/_fake/require-token", json={"token": token}).raise_for_status()
+
     def rotate(self, retire_previous: bool = False) -> str:
         answer = self._client.post("/_fake/rotate", json={"retire_previous": retire_previous})
         answer.raise_for_status()

@@ -492,6 +492,18 @@ def keys_fetched_once() -> None:
     jwt_provider.OAuth2TokenProvider._may_refetch_for_unknown_kid = lambda self: False
 
 
+def jwks_token_not_sent() -> None:
+    """jwks.token is read and never sent: the key fetch goes out without Authorization."""
+    jwt_provider, _custom, _middleware = _auth()
+    original_init = jwt_provider.OAuth2TokenProvider.__init__
+
+    def init(self: Any, config: Any) -> None:
+        original_init(self, config)
+        self.jwks = self.jwks.model_copy(update={"token": None})
+
+    jwt_provider.OAuth2TokenProvider.__init__ = init
+
+
 def issuer_outage_is_500() -> None:
     from reference_server.auth.errors import AuthUnavailable
 
@@ -1194,6 +1206,7 @@ DEFECTS: dict[str, Defect] = {
     "no-www-authenticate": Defect(("AUTH-JWT-003",), no_www_authenticate),
     "keys-fetched-once": Defect(("AUTH-JWT-004",), keys_fetched_once),
     "issuer-outage-is-500": Defect(("AUTH-JWT-005",), issuer_outage_is_500),
+    "jwks-token-not-sent": Defect(("AUTH-JWT-007",), jwks_token_not_sent),
     "forgets-keys-on-outage": Defect(("AUTH-JWT-006",), forgets_keys_on_outage),
     "custom-params-not-lists": Defect(("AUTH-CUSTOM-001",), custom_params_not_lists),
     "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), rejects_everything("custom", "Authentication failed")),
