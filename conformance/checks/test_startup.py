@@ -47,12 +47,21 @@ def test_inference_without_ollama_is_a_clear_error(scenarios: ScenarioAccess, st
     expect_json_error(response, {*range(400, 500), 503}, "chat while Ollama is unreachable")
 
 
-@requirement("START-OLLAMA-004")
-def test_required_ollama_stops_start_up_naming_its_url(scenarios: ScenarioAccess) -> None:
-    launched = scenarios.pool.shared("ollama-raise-on-connect")
-    exited = start_expecting_failure(scenarios, "ollama-raise-on-connect")
+def expect_start_up_fails_naming_ollama(scenarios: ScenarioAccess, name: str) -> None:
+    launched = scenarios.pool.shared(name)
+    exited = start_expecting_failure(scenarios, name)
     url = launched.fakes["ollama"].url
     assert url in exited.stderr + exited.stdout, f"the error does not name {url}: {exited.stderr.strip()[-400:]}"
+
+
+@requirement("START-OLLAMA-004")
+def test_required_ollama_stops_start_up_naming_its_url(scenarios: ScenarioAccess) -> None:
+    expect_start_up_fails_naming_ollama(scenarios, "ollama-raise-on-connect")
+
+
+@requirement("START-OLLAMA-006")
+def test_ollama_is_required_by_default(scenarios: ScenarioAccess) -> None:
+    expect_start_up_fails_naming_ollama(scenarios, "ollama-default-raise")
 
 
 @requirement("START-OLLAMA-005")

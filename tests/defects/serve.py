@@ -285,6 +285,14 @@ def _providers() -> Any:
     return ollama.OllamaProvider, vllm.VLLMProvider, remote.RemoteInferenceProvider
 
 
+def ollama_optional_by_default() -> None:
+    """raise_on_connect_error defaults to false: an Ollama left unsaid is optional."""
+    from reference_server.providers.catalog import OllamaConfig
+
+    OllamaConfig.model_fields["raise_on_connect_error"].default = False
+    OllamaConfig.model_rebuild(force=True)
+
+
 def ollama_required(required: bool) -> Callable[[], None]:
     """Ignore the config's raise_on_connect_error: always fatal (0.2.15 on), or never."""
 
@@ -1135,7 +1143,8 @@ DEFECTS: dict[str, Defect] = {
         ),
     ),
     "unreachable-is-500": Defect(("START-OLLAMA-003",), unreachable_is_500),
-    "raise-on-connect-ignored": Defect(("START-OLLAMA-004",), ollama_required(False)),
+    "raise-on-connect-ignored": Defect(("START-OLLAMA-004", "START-OLLAMA-006"), ollama_required(False)),
+    "ollama-optional-by-default": Defect(("START-OLLAMA-006",), ollama_optional_by_default),
     "unreachable-is-sticky": Defect(("START-OLLAMA-005",), unreachable_is_sticky),
     # registration
     "config-models-named-by-backend-id": Defect(("REG-ENV-001", "REG-ENV-002"), config_models_named_by_backend_id),
