@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import shlex
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -137,6 +138,8 @@ class StackClient:
     timeout: float = 10.0
     # The client address to send from (127.0.0.2 plays a second anonymous client on loopback).
     local_address: str | None = None
+    # A CA file to verify an https target against (a TLS scenario's own CA).
+    ca_file: str | None = None
     _client: httpx.Client | None = field(default=None, repr=False)
     _basic: tuple[str, str] | None = field(default=None, repr=False)
 
@@ -154,7 +157,7 @@ class StackClient:
             self._client = httpx.Client(
                 base_url=self.base_url,
                 timeout=self.timeout,
-                verify=False,
+                verify=ssl.create_default_context(cafile=self.ca_file) if self.ca_file else False,
                 limits=limits,
                 auth=self._basic,
                 transport=transport,

@@ -303,7 +303,8 @@ class ScenarioAccess:
         out a target's own timeout before the answer can come; ``local_address`` sends from another
         loopback address (a second client, for the server)."""
         timeout = self.settings.request_timeout + outlast
-        stack = StackClient(url, self.settings.tokens, timeout, local_address)
+        ca = self.pool.trusted_ca(url)
+        stack = StackClient(url, self.settings.tokens, timeout, local_address, str(ca) if ca else None)
         self._clients.append(stack)
         return stack.recorder(self.exchanges)
 

@@ -24,6 +24,7 @@ from conformance.launchers.base import Launcher, Running
 from conformance.launchers.process import Exited, LaunchError
 from conformance.outcomes import not_evaluated
 from conformance.secrets import SECRETS
+from conformance.tls import Pki, make_pki
 
 # A wheel carries the fixtures inside the package (setup.py); a source tree has them beside it.
 _PACKAGED = Path(__file__).resolve().parent / "fixtures"
@@ -43,6 +44,9 @@ class Scenario:
     fakes: dict[str, dict[str, Any]]
     # Dialect -> a config shared with other scenarios, relative to the fixtures folder.
     configs: dict[str, str] = field(default_factory=dict)
+    # ``tls: true``: a throwaway CA and a certificate for 127.0.0.1 are made for each launch, named
+    # by CONFORMANCE_TLS_CERTFILE / _KEYFILE / _CAFILE; the server is then reached over HTTPS.
+    tls: bool = False
 
     def config_for(self, dialects: tuple[str, ...]) -> Path:
         """The config of the first of ``dialects`` (a release's own, then older ones it reads)."""
@@ -71,7 +75,10 @@ def load_scenario(fixtures: Path, name: str) -> Scenario:
         not_evaluated(f"{meta_path}: expected a mapping whose env, fakes and configs are mappings")
     env = {str(k): "" if v is None else str(v) for k, v in sections["env"].items()}
     configs = {str(k): str(v) for k, v in sections["configs"].items()}
-    return Scenario(name, folder, str(meta.get("description", "")), env, dict(sections["fakes"]), configs)
+    tls = meta.get("tls", False)
+    if not isinstance(tls, bool):
+        not_evaluated(f"{meta_path}: tls must be true or false")
+    return Scenario(name, folder, str(meta.get("description", "")), env, dict(sections["fakes"]), configs, tls)
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Launched:
     fakes: dict[str, FakeProcess] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     restarts: int = 0
+    pki: Pki | None = None
 
     @property
     def url(self) -> str:
@@ -99,6 +107,10 @@ class Launched:
             self.outcome.stop()
         for fake in self.fakes.values():
             fake.stop()
+
+
+def _scheme(scenario: Scenario) -> str:
+    return "https" if scenario.tls else "http"
 
 
 class ScenarioPool:
@@ -137,6 +149,15 @@ class ScenarioPool:
         home = workdir / "home"
         home.mkdir()
         env.update({"HOME": str(home), "SQLITE_STORE_DIR": str(workdir / "state")})
+        pki = make_pki(workdir / "pki") if scenario.tls else None
+        if pki is not None:
+            env.update(
+                {
+                    "CONFORMANCE_TLS_CERTFILE": str(pki.server[0]),
+                    "CONFORMANCE_TLS_KEYFILE": str(pki.server[1]),
+                    "CONFORMANCE_TLS_CAFILE": str(pki.ca),
+                }
+            )
         fakes: dict[str, FakeProcess] = {}
         try:
             for fake_name, options in scenario.fakes.items():
@@ -146,6 +167,7 @@ class ScenarioPool:
                     models=options.get("models"),
                     start=options.get("start", True),
                     label=fake_name,
+                    tls=pki if options.get("tls") else None,
                 )
                 fakes[fake_name] = fake
                 url_env = str(options.get("url_env", f"{fake_name.upper()}_URL"))
@@ -153,14 +175,23 @@ class ScenarioPool:
             env.update(scenario.env)
             env.update(extra_env or {})
             SECRETS.add_environment(env)
-            outcome = self.launcher.launch(config, env, workdir, f"server-{name}", self.timeout)
+            outcome = self.launcher.launch(
+                config, env, workdir, f"server-{name}", self.timeout, scheme=_scheme(scenario)
+            )
         except LaunchError:
             for fake in fakes.values():
                 fake.stop()
             raise
-        launched = Launched(scenario, outcome, workdir, fakes, env)
+        launched = Launched(scenario, outcome, workdir, fakes, env, pki=pki)
         self._owned.append(launched)
         return self._use(launched)
+
+    def trusted_ca(self, url: str) -> Path | None:
+        """The CA of the TLS scenario serving at ``url``: its clients verify against exactly that."""
+        for launched in self._owned:
+            if isinstance(launched.outcome, Running) and launched.outcome.url == url and launched.pki is not None:
+                return launched.pki.ca
+        return None
 
     def restart(self, launched: Launched) -> Launched:
         """Stop the server and start it again on the same state folder (its fakes keep running)."""
@@ -169,7 +200,9 @@ class ScenarioPool:
         launched.restarts += 1
         config = launched.scenario.config_for(self.launcher.dialects)
         label = f"server-{launched.scenario.name}-restart-{launched.restarts}"
-        launched.outcome = self.launcher.launch(config, launched.env, launched.workdir, label, self.timeout)
+        launched.outcome = self.launcher.launch(
+            config, launched.env, launched.workdir, label, self.timeout, scheme=_scheme(launched.scenario)
+        )
         return self._use(launched)
 
     def close(self) -> None:

@@ -169,6 +169,16 @@ def test_jwks_token_authorises_the_key_fetch(scenarios: ScenarioAccess) -> None:
     assert sent == {f"Bearer {secret}"}, f"the key fetches carried Authorization {sorted(sent)}, not jwks.token"
 
 
+@requirement("AUTH-JWT-008")
+def test_tls_cafile_verifies_the_issuer(scenarios: ScenarioAccess) -> None:
+    launched, api = jwt_stack_named(scenarios, "auth-jwt-tls")
+    issuer = launched.fakes["jwks"]
+    assert issuer.url.startswith("https://"), f"the issuer serves {issuer.url}"
+    # The issuer's certificate comes from a CA made for this launch, which no system trusts:
+    # the token is served only if the server verified the issuer with tls_cafile.
+    api.get("/v1/models", bearer=issuer.mint(), expect=200)
+
+
 @requirement("AUTH-PUBLIC-001")
 def test_probes_need_no_token(scenarios: ScenarioAccess) -> None:
     _launched, api = jwt_stack(scenarios)

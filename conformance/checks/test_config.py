@@ -220,3 +220,12 @@ def test_provider_model_id_defaults_to_model_id(scenarios: ScenarioAccess) -> No
     assert model.get("provider_resource_id") == "llama3.2:3b", (
         f"provider_resource_id is {model.get('provider_resource_id')!r}"
     )
+
+
+@requirement("CFG-TLS-001")
+def test_server_speaks_https_with_its_certificate(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.shared("tls")
+    assert launched.url.startswith("https://"), f"the scenario serves {launched.url}"
+    # The client trusts only the CA made for this launch: any other certificate fails the handshake.
+    body = scenarios.client(launched.url).get_json("/v1/health")
+    assert isinstance(body, dict) and body.get("status") == "OK", f"/v1/health over HTTPS answered {body!r}"

@@ -1,4 +1,5 @@
-"""``python -m conformance.fakes NAME [--port N] [--models a,b]``: serve one fake on loopback.
+"""``python -m conformance.fakes NAME [--port N] [--models a,b] [--tls-cert PEM --tls-key PEM]``:
+serve one fake on loopback, over HTTPS when given a certificate.
 
 Prints ``fake NAME: listening on URL`` once it accepts requests, like the reference server.
 """
@@ -28,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", choices=sorted(FAKES))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--models", default=None, help="comma-separated model names the fake serves")
+    parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", default=None, help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     state = FakeState()
     state.models = (
         [m for m in args.models.split(",") if m] if args.models is not None else list(DEFAULT_MODELS.get(args.name, []))
@@ -39,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     except BindError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    serve(app, sock, READY.format(name=args.name) + url_of(sock))
+    tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
+    serve(app, sock, READY.format(name=args.name) + url_of(sock, "https" if tls else "http"), **tls)
     return 0
 
 

@@ -7,6 +7,7 @@ connection, exactly like a backend that is not running; ``up()`` serves again on
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import httpx
 
 from conformance.fakes.__main__ import READY
 from conformance.launchers.process import Exited, LaunchError, ManagedProcess, free_port
+from conformance.tls import Pki
 
 
 class FakeProcess:
@@ -28,6 +30,7 @@ class FakeProcess:
         start: bool = True,
         timeout: float = 20.0,
         label: str | None = None,
+        tls: Pki | None = None,
     ) -> None:
         self.name = name
         self.label = label or name  # tells two fakes of one kind apart in logs
@@ -35,9 +38,10 @@ class FakeProcess:
         self.models = models
         self.timeout = timeout
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.process: ManagedProcess | None = None
-        self._client = httpx.Client(base_url=self.url, timeout=5.0)
+        self._client = httpx.Client(base_url=self.url, timeout=5.0, verify=_trusting(tls))
         self._generation = 0
         if start:
             self.up()
@@ -52,6 +56,8 @@ class FakeProcess:
         argv = [sys.executable, "-m", "conformance.fakes", self.name, "--port", str(self.port)]
         if self.models is not None:
             argv += ["--models", ",".join(self.models)]
+        if self.tls is not None:
+            argv += ["--tls-cert", str(self.tls.server[0]), "--tls-key", str(self.tls.server[1])]
         self._generation += 1
         self.process = ManagedProcess(argv, dict(os.environ), self.workdir, f"fake-{self.label}-{self._generation}")
         ready = self.process.wait_for_line(READY.format(name=self.name), self.timeout)
@@ -94,3 +100,7 @@ class FakeProcess:
     def stop(self) -> None:
         self.down()
         self._client.close()
+
+
+def _trusting(tls: Pki | None) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=str(tls.ca)) if tls else True

@@ -51,14 +51,17 @@ class Launcher:
         """The installed packages the launched servers run on, where the launcher built them."""
         return {}
 
-    def launch(self, config: Path, env: dict[str, str], workdir: Path, label: str, timeout: float) -> Running | Exited:
+    def launch(
+        self, config: Path, env: dict[str, str], workdir: Path, label: str, timeout: float, *, scheme: str = "http"
+    ) -> Running | Exited:
+        """Start the implementation; ``scheme`` is what the config makes it speak (https with TLS)."""
         argv, port = self.command(config)
         process = ManagedProcess(argv, self.environment(env), workdir, label)
         if port is None:
             ready = process.wait_for_line(REFERENCE_READY, timeout)
         else:
-            ready = process.wait_for_http(f"http://127.0.0.1:{port}/v1/health", timeout)
-            ready = f"http://127.0.0.1:{port}" if isinstance(ready, str) else ready
+            ready = process.wait_for_http(f"{scheme}://127.0.0.1:{port}/v1/health", timeout)
+            ready = f"{scheme}://127.0.0.1:{port}" if isinstance(ready, str) else ready
         if isinstance(ready, Exited):
             return ready
         return Running(ready, process)

@@ -512,6 +512,30 @@ def jwks_token_not_sent() -> None:
     jwt_provider.OAuth2TokenProvider.__init__ = init
 
 
+def tls_cafile_ignored() -> None:
+    """The issuer is verified against the system's CAs whatever tls_cafile says."""
+    jwt_provider, _custom, _middleware = _auth()
+    original_init = jwt_provider.OAuth2TokenProvider.__init__
+
+    def init(self: Any, config: Any) -> None:
+        original_init(self, config.model_copy(update={"tls_cafile": None}))
+
+    jwt_provider.OAuth2TokenProvider.__init__ = init
+
+
+def tls_certificate_ignored() -> None:
+    """tls_certfile / tls_keyfile are read and then plain HTTP is served."""
+    from reference_server import cli
+
+    original = cli.serve
+
+    def serve(app: Any, sock: Any, ready_line: str, **options: Any) -> None:
+        plain = {k: v for k, v in options.items() if not k.startswith("ssl_")}
+        original(app, sock, ready_line.replace("https://", "http://"), **plain)
+
+    cli.serve = serve
+
+
 def issuer_outage_is_500() -> None:
     from reference_server.auth.errors import AuthUnavailable
 
@@ -1216,6 +1240,8 @@ DEFECTS: dict[str, Defect] = {
     "keys-fetched-once": Defect(("AUTH-JWT-004",), keys_fetched_once),
     "issuer-outage-is-500": Defect(("AUTH-JWT-005",), issuer_outage_is_500),
     "jwks-token-not-sent": Defect(("AUTH-JWT-007",), jwks_token_not_sent),
+    "tls-cafile-ignored": Defect(("AUTH-JWT-008",), tls_cafile_ignored),
+    "tls-certificate-ignored": Defect(("CFG-TLS-001",), tls_certificate_ignored),
     "forgets-keys-on-outage": Defect(("AUTH-JWT-006",), forgets_keys_on_outage),
     "custom-params-not-lists": Defect(("AUTH-CUSTOM-001",), custom_params_not_lists),
     "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), rejects_everything("custom", "Authentication failed")),

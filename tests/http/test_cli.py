@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import sqlite3
 import ssl
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.launchers.process import Exited
+from conformance.tls import make_pki
 from tests.conftest import ServerFactory
 
 
@@ -93,49 +85,6 @@ def test_port_in_use_exits_1(servers: ServerFactory) -> None:
 def test_missing_tls_file_is_a_config_error(servers: ServerFactory) -> None:
     text = servers.minimal() + "server: {tls_certfile: /nope.pem, tls_keyfile: /nope.key}\n"
     expect_one_line_error(servers.start(servers.config(text)), 2, "server.tls_certfile")
-
-
-@dataclass
-class Pki:
-    """A throwaway CA with a server certificate for 127.0.0.1 and one client certificate, as PEM files."""
-
-    ca: Path
-    server: tuple[Path, Path]
-    client: tuple[Path, Path]
-
-
-def make_pki(folder: Path) -> Pki:
-    now = dt.datetime.now(dt.UTC)
-
-    def issue(cn: str, signer: tuple[x509.Name, Any] | None, *, ca: bool = False) -> tuple[Path, Path, Any]:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-        issuer_name, issuer_key = signer or (name, key)
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(issuer_name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if cn == "127.0.0.1":
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(cn))]), critical=False
-            )
-        cert = builder.sign(issuer_key, hashes.SHA256())
-        cert_path, key_path = folder / f"{cn}.pem", folder / f"{cn}.key"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        pkcs8 = serialization.PrivateFormat.PKCS8
-        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()))
-        return cert_path, key_path, (name, key)
-
-    ca_cert, _, ca_signer = issue("conformance-test-ca", None, ca=True)
-    server_cert, server_key, _ = issue("127.0.0.1", ca_signer)
-    client_cert, client_key, _ = issue("conformance-client", ca_signer)
-    return Pki(ca_cert, (server_cert, server_key), (client_cert, client_key))
 
 
 def test_tls(servers: ServerFactory) -> None:
