@@ -68,6 +68,7 @@ def test_a_failed_install_is_one_line_and_not_evaluated(tmp_path: Path) -> None:
         (RELEASE.format(python='"3.11"').replace('python: ["3.11"]', "python: '3.11'"), "python must be a list"),
         (RELEASE.format(python="3.10"), "python must be a list of quoted minor versions"),
         (RELEASE.format(python='"3.11"') + "  env: [HF_HUB_OFFLINE]\n", "env must be a mapping"),
+        (RELEASE.format(python='"3.11"') + "  constraints: releases/nope.txt\n", "nope.txt does not exist"),
     ],
 )
 def test_a_bad_release_file_is_a_usage_error(text: str, fragment: str, tmp_path: Path) -> None:
