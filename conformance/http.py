@@ -153,11 +153,17 @@ class StackClient:
             # connection that carried an error answer when it is reused, and a server closing an
             # idle connection races the next request. Neither is what a requirement is about.
             limits = httpx.Limits(max_keepalive_connections=0)
-            transport = httpx.HTTPTransport(local_address=self.local_address) if self.local_address else None
+            verify = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else False
+            # A transport given to the client carries its own verify and limits, not the client's.
+            transport = (
+                httpx.HTTPTransport(local_address=self.local_address, verify=verify, limits=limits)
+                if self.local_address
+                else None
+            )
             self._client = httpx.Client(
                 base_url=self.base_url,
                 timeout=self.timeout,
-                verify=ssl.create_default_context(cafile=self.ca_file) if self.ca_file else False,
+                verify=verify,
                 limits=limits,
                 auth=self._basic,
                 transport=transport,

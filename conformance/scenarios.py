@@ -45,8 +45,10 @@ class Scenario:
     # Dialect -> a config shared with other scenarios, relative to the fixtures folder.
     configs: dict[str, str] = field(default_factory=dict)
     # ``tls: true``: a throwaway CA and a certificate for 127.0.0.1 are made for each launch, named
-    # by CONFORMANCE_TLS_CERTFILE / _KEYFILE / _CAFILE; the server is then reached over HTTPS.
+    # by CONFORMANCE_TLS_CERTFILE / _KEYFILE / _CAFILE (for the server, or for a fake with tls).
     tls: bool = False
+    # ``https: true``: the server itself speaks HTTPS with that certificate (implies tls).
+    https: bool = False
 
     def config_for(self, dialects: tuple[str, ...]) -> Path:
         """The config of the first of ``dialects`` (a release's own, then older ones it reads)."""
@@ -75,10 +77,11 @@ def load_scenario(fixtures: Path, name: str) -> Scenario:
         not_evaluated(f"{meta_path}: expected a mapping whose env, fakes and configs are mappings")
     env = {str(k): "" if v is None else str(v) for k, v in sections["env"].items()}
     configs = {str(k): str(v) for k, v in sections["configs"].items()}
-    tls = meta.get("tls", False)
-    if not isinstance(tls, bool):
-        not_evaluated(f"{meta_path}: tls must be true or false")
-    return Scenario(name, folder, str(meta.get("description", "")), env, dict(sections["fakes"]), configs, tls)
+    tls, https = meta.get("tls", False), meta.get("https", False)
+    if not isinstance(tls, bool) or not isinstance(https, bool):
+        not_evaluated(f"{meta_path}: tls and https must be true or false")
+    description = str(meta.get("description", ""))
+    return Scenario(name, folder, description, env, dict(sections["fakes"]), configs, tls or https, https)
 
 
 @dataclass
@@ -110,7 +113,7 @@ class Launched:
 
 
 def _scheme(scenario: Scenario) -> str:
-    return "https" if scenario.tls else "http"
+    return "https" if scenario.https else "http"
 
 
 class ScenarioPool:

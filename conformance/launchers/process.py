@@ -122,7 +122,9 @@ class ManagedProcess:
         does), would otherwise start the checks with one unit of 127.0.0.1's budget spent."""
         deadline = time.monotonic() + timeout
         self._drain_in_background()
-        transport = httpx.HTTPTransport(local_address=PROBE_ADDRESS) if _can_bind(PROBE_ADDRESS) else None
+        # Any answer will do, so the certificate of an https target is not checked here (the checks
+        # do that). A transport given to the client carries its own verify setting.
+        transport = httpx.HTTPTransport(local_address=PROBE_ADDRESS, verify=False) if _can_bind(PROBE_ADDRESS) else None
         with httpx.Client(timeout=1.0, verify=False, transport=transport) as client:
             while time.monotonic() < deadline:
                 try:
