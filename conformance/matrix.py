@@ -81,13 +81,15 @@ def render(docs: list[tuple[Path, ResultsFile]]) -> str:
         "",
         "Cells: pass, **fail**, skip (the target validly lacks the capability), not-evaluated (the run lacked",
         "something, usually a scenario config in that release's dialect), out-of-window (the requirement does",
-        "not apply to that release), inconclusive.",
+        "not apply to that release), inconclusive. Basis: what promised the requirement (documented,",
+        "contract, rfc); a failed `hardening` requirement was promised by nobody and is not a non-conformance.",
         "",
-        "| requirement | " + " | ".join(label for label, _, _ in columns) + " |",
-        "| --- | " + " | ".join("---" for _ in columns) + " |",
+        "| requirement | basis | " + " | ".join(label for label, _, _ in columns) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
     ]
-    for rid in full_catalog():
-        cells = []
+    catalog = full_catalog()
+    for rid in catalog:
+        cells = [catalog[rid].basis]
         for _, verdicts, _ in columns:
             verdict = verdicts.get(rid, "—")
             cells.append(f"**{verdict}**" if verdict == "fail" else verdict)

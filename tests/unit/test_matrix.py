@@ -43,9 +43,9 @@ def test_columns_cells_and_reasons() -> None:
             ),
         ]
     )
-    assert "| requirement | reference | llama-stack 0.7.3 |" in text
-    assert "| CORE-HEALTH-001 | pass | **fail** |" in text
-    assert "| QUOTA-001 | — | **fail** |" in text
+    assert "| requirement | basis | reference | llama-stack 0.7.3 |" in text
+    assert "| CORE-HEALTH-001 | contract | pass | **fail** |" in text
+    assert "| QUOTA-001 | documented | — | **fail** |" in text
     assert "- **CORE-HEALTH-001**: upstream says so" in text
     assert "- **QUOTA-001**: (no baseline entry) the check's message" in text
 
