@@ -299,7 +299,10 @@ def test_a_token_without_attributes_is_its_own_namespace(scenarios: ScenarioAcce
     )
     model_id = unique_id("model")
     body = {"model_id": model_id, "provider_id": "ollama", "provider_model_id": "llama3.2:3b"}
-    api.post("/v1/models", json_body=body, bearer=one, expect=200)
+    registered = api.post("/v1/models", json_body=body, bearer=one)
+    if registered.status in (404, 405):  # 0.7 on: no run-time model registration, the resource used here
+        pytest.skip(f"the target registers no models at run time: POST /v1/models answered {registered.status}")
+    assert registered.status == 200, f"registering with a token without attributes: {registered.describe()}"
     try:
         assert model_id in listed_model_ids(api, bearer=one), "the registering token does not see its own model"
         assert model_id not in listed_model_ids(api, bearer=two), "another token without attributes sees the model"
