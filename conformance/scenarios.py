@@ -184,6 +184,7 @@ class ScenarioPool:
         except LaunchError:
             for fake in fakes.values():
                 fake.stop()
+            self.used.append(workdir.name)  # what the server printed before it failed is the evidence
             raise
         launched = Launched(scenario, outcome, workdir, fakes, env, pki=pki)
         self._owned.append(launched)
