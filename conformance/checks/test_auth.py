@@ -24,6 +24,7 @@ from conformance.checks.shapes import (
     unique_id,
 )
 from conformance.http import RecordingClient, Response
+from conformance.outcomes import not_evaluated
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
 
@@ -394,3 +395,119 @@ def test_url_other_principal_cannot_delete(two_principals: tuple[RecordingClient
     response = api.delete(f"/v1/models/{model_id}", as_role="alt")
     assert 400 <= response.status < 500, f"the second principal's DELETE answered {response.describe()}"
     api.get(f"/v1/models/{model_id}", expect=200)
+
+
+# ------------------------------------------------------------------ a deployment, by URL, with its token
+#
+# Given --stack-token, the deployment is judged as one with auth on: its own token is the only
+# credential the suite has, so every forgery below is derived from it. Nothing here needs the
+# issuer's keys; a forgery that is served means the deployment does not check what it claims to.
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_json(part: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+    """(header, claims, signature) of a JWS compact token, or None for an opaque token."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
+    return (header, claims, parts[2]) if header.get("alg") else None
+
+
+def derived_tokens(token: str) -> dict[str, str]:
+    """Forgeries of a JWT that a verifying server must refuse: each keeps the token's claims."""
+    parsed = jwt_parts(token)
+    assert parsed is not None
+    header, claims, signature = parsed
+    head, body = token.split(".")[:2]
+    flipped = ("A" if signature[:1] != "A" else "B") + signature[1:]
+    changed = _b64url(json.dumps({**claims, "sub": f"{claims.get('sub', '')}-forged"}).encode())
+    unsigned = _b64url(json.dumps({**header, "alg": "none"}).encode())
+    other_kid = _b64url(json.dumps({**header, "kid": "conformance-unknown-kid"}).encode())
+    return {
+        "signature-removed": f"{head}.{body}.",
+        "signature-altered": f"{head}.{body}.{flipped}",
+        "claim-changed": f"{head}.{changed}.{signature}",
+        "alg-none": f"{unsigned}.{body}.",
+        "kid-changed": f"{other_kid}.{body}.{signature}",
+        "truncated": token[: len(token) - 12],
+        "oversized": token + "A" * 10_000,
+    }
+
+
+@pytest.fixture
+def own_token(stack_api: RecordingClient, stack_settings: Any) -> str:
+    """The deployment's token (--stack-token), which says auth is on; without it, not evaluated."""
+    token = stack_settings.tokens.get("primary")
+    if not token or stack_settings.url is None:
+        not_evaluated("needs the deployment's URL and one of its tokens: pass --stack-url and --stack-token")
+    return str(token)
+
+
+PROTECTED = [("GET", "/v1/models"), ("GET", "/v1/providers"), ("GET", "/v1/inspect/routes"), ("POST", "/v1/models")]
+
+
+@requirement("AUTH-PUBLIC-002")
+def test_url_everything_else_needs_a_token(stack_api: RecordingClient, own_token: str) -> None:
+    answers = {
+        f"{m} {p}": stack_api.request(m, p, json_body={} if m == "POST" else None, as_role=None) for m, p in PROTECTED
+    }
+    answers["GET an unknown path"] = stack_api.get(f"/v1/{unique_id('route')}", as_role=None)
+    open_ = {name: r.status for name, r in answers.items() if r.status != 401}
+    assert not open_, f"answered without a token (the deployment's token says auth is on): {open_}"
+    for name, response in answers.items():
+        expect_refusal(response, None, {401}, f"{name} without a token")
+
+
+@requirement("AUTH-PUBLIC-001")
+def test_url_probes_need_no_token(stack_api: RecordingClient, own_token: str) -> None:
+    closed = {path: stack_api.get(path, as_role=None).status for path in ("/v1/health", "/v1/version")}
+    assert set(closed.values()) == {200}, f"the public probes without a token: {closed}"
+
+
+@requirement("AUTH-JWT-003")
+def test_url_401_carries_www_authenticate(stack_api: RecordingClient, own_token: str) -> None:
+    response = stack_api.get("/v1/models", as_role=None)
+    assert response.status == 401, response.describe()
+    assert response.headers.get("www-authenticate", "").startswith("Bearer"), f"headers: {dict(response.headers)}"
+
+
+@requirement("AUTH-JWT-002")
+@pytest.mark.parametrize(
+    "case",
+    ["signature-removed", "signature-altered", "claim-changed", "alg-none", "kid-changed", "truncated", "oversized",
+     "other-scheme"],
+)  # fmt: skip
+def test_url_derived_tokens_are_refused(stack_api: RecordingClient, own_token: str, case: str) -> None:
+    if jwt_parts(own_token) is None:
+        pytest.skip("the deployment's token is not a JWT; its opaque-token checks are AUTH-CUSTOM-003's")
+    stack_api.get("/v1/models", expect=200)  # the token itself is good, so a refusal below is the forgery's
+    if case == "other-scheme":
+        sent = own_token
+        response = stack_api.get("/v1/models", headers={"Authorization": f"Token {own_token}"}, as_role=None)
+    else:
+        sent = derived_tokens(own_token)[case]
+        response = stack_api.get("/v1/models", bearer=sent)
+    expect_refusal(response, sent, {401}, f"a token derived from yours ({case})")
+    assert own_token.rsplit(".", 1)[0] not in response.text, f"{case}: the refusal repeats your token"
+
+
+@requirement("AUTH-CUSTOM-003")
+@pytest.mark.parametrize("case", ["garbage", "oversized"])
+def test_url_opaque_garbage_is_refused(stack_api: RecordingClient, own_token: str, case: str) -> None:
+    if jwt_parts(own_token) is not None:
+        pytest.skip("the deployment's token is a JWT; its forgeries are AUTH-JWT-002's")
+    stack_api.get("/v1/models", expect=200)
+    forged = unique_id("not-a-token") if case == "garbage" else own_token + "A" * 10_000
+    expect_refusal(stack_api.get("/v1/models", bearer=forged), forged, {401, 503}, f"an opaque {case} token")

@@ -444,6 +444,19 @@ def jwt_accepts_expired() -> None:
     jwt.decode = decode
 
 
+def jwt_signature_unchecked() -> None:
+    """Claims are read without checking the signature: any token with the right claims passes."""
+    import jwt
+
+    original = jwt.decode
+
+    def decode(*args: Any, **kwargs: Any) -> Any:
+        kwargs["options"] = {**(kwargs.get("options") or {}), "verify_signature": False}
+        return original(*args, **kwargs)
+
+    jwt.decode = decode
+
+
 def jwt_echoes_the_token() -> None:
     """0.2.12's message: ``Invalid JWT token: <token>``."""
     jwt_provider, _custom, _middleware = _auth()
@@ -1235,6 +1248,7 @@ DEFECTS: dict[str, Defect] = {
     "jwt-rejects-everything": Defect(("AUTH-JWT-001",), rejects_everything("jwt", "Invalid JWT token")),
     "jwt-accepts-expired": Defect(("AUTH-JWT-002",), jwt_accepts_expired),
     "jwt-echoes-the-token": Defect(("AUTH-JWT-002",), jwt_echoes_the_token),
+    "jwt-signature-unchecked": Defect(("AUTH-JWT-002",), jwt_signature_unchecked),
     "garbage-token-is-500": Defect(("AUTH-JWT-002",), garbage_token_is_500),
     "no-www-authenticate": Defect(("AUTH-JWT-003",), no_www_authenticate),
     "keys-fetched-once": Defect(("AUTH-JWT-004",), keys_fetched_once),

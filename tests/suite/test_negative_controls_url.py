@@ -48,7 +48,17 @@ def judged(outcomes: dict[str, str], failing: set[str], defect: str | None) -> N
         assert {check: outcomes[check] for check in failing} == dict.fromkeys(failing, "fail"), f"{defect}: {outcomes}"
 
 
+def jwt_env(servers: ServerFactory, jwks: FakeProcess) -> dict[str, str]:
+    return {
+        "OLLAMA_URL": servers.ollama_url,
+        "SQLITE_STORE_DIR": str(servers.state),
+        "CONFORMANCE_JWKS_URI": f"{jwks.url}/jwks",
+        "CONFORMANCE_JWKS_RECHECK_S": "3600",
+    }
+
+
 QUOTA_CHECKS = ("test_url_over_budget_is_the_documented_429", "test_url_429_says_when_to_retry")  # QUOTA-001, -006
+OPAQUE_CHECKS = {f"test_url_opaque_garbage_is_refused[{case}]" for case in ("garbage", "oversized")}
 ABAC_CHECKS = ("test_url_model_is_invisible_to_the_other_principal", "test_url_other_principal_cannot_delete")
 
 
@@ -80,14 +90,72 @@ def test_quota_url_checks(defect: str | None, failing: set[str], servers: Server
 def test_abac_url_checks(
     defect: str | None, failing: set[str], servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
 ) -> None:
-    env = {
-        "OLLAMA_URL": servers.ollama_url,
-        "SQLITE_STORE_DIR": str(servers.state),
-        "CONFORMANCE_JWKS_URI": f"{jwks.url}/jwks",
-    }
-    server = servers.running(SCENARIOS / "auth-jwt" / "reference.yaml", env=env, defect=defect)
+    server = servers.running(SCENARIOS / "auth-jwt" / "reference.yaml", env=jwt_env(servers, jwks), defect=defect)
     alice, bob = jwks.mint(claims={"sub": "alice"}), jwks.mint(claims={"sub": "bob"})
     tokens = ["--stack-token", alice, "--stack-token-alt", bob]
     outcomes = url_checks(server.url, tokens, "ABAC-001,ABAC-002", tmp_path / "report")
     assert set(outcomes) == set(ABAC_CHECKS), outcomes
+    judged(outcomes, failing, defect)
+
+
+def derived(case: str) -> str:
+    return f"test_url_derived_tokens_are_refused[{case}]"
+
+
+DERIVED = [
+    derived(case)
+    for case in ("signature-removed", "signature-altered", "claim-changed", "alg-none", "kid-changed", "truncated",
+                 "oversized", "other-scheme")
+]  # fmt: skip
+AUTH_CHECKS = {
+    *DERIVED,
+    "test_url_everything_else_needs_a_token",
+    "test_url_probes_need_no_token",
+    "test_url_401_carries_www_authenticate",
+}
+
+
+@pytest.mark.parametrize(
+    ("defect", "failing"),
+    [
+        (None, set()),
+        # the reference caps a token's length before verifying it, so the oversized one is never echoed
+        ("jwt-echoes-the-token", set(DERIVED) - {derived("other-scheme"), derived("oversized")}),
+        ("jwt-signature-unchecked", {derived("signature-altered"), derived("claim-changed")}),
+        ("no-www-authenticate", {"test_url_401_carries_www_authenticate"}),
+        ("probes-need-tokens", {"test_url_probes_need_no_token"}),
+        ("listing-is-public", {"test_url_everything_else_needs_a_token"}),
+    ],
+)  # fmt: skip
+def test_auth_url_checks_with_the_deployments_token(
+    defect: str | None, failing: set[str], servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
+) -> None:
+    """A JWT deployment judged from the outside with nothing but its URL and one valid token."""
+    server = servers.running(SCENARIOS / "auth-jwt" / "reference.yaml", env=jwt_env(servers, jwks), defect=defect)
+    token = jwks.mint(claims={"sub": "operator"})
+    requirements = "AUTH-JWT-002,AUTH-JWT-003,AUTH-PUBLIC-001,AUTH-PUBLIC-002"
+    outcomes = url_checks(server.url, ["--stack-token", token], requirements, tmp_path / "report")
+    assert set(outcomes) == AUTH_CHECKS, outcomes
+    judged(outcomes, failing, defect)
+
+
+# the reference caps a token's length before asking the validator, so only garbage reaches the defect
+@pytest.mark.parametrize(
+    ("defect", "failing"), [(None, set()), ("custom-refusals-pass", {"test_url_opaque_garbage_is_refused[garbage]"})]
+)
+def test_opaque_token_url_checks(defect: str | None, failing: set[str], servers: ServerFactory, tmp_path: Path) -> None:
+    validator = FakeProcess("validator", tmp_path)
+    try:
+        token = "operator-opaque-token-3f9a1c"
+        validator.steer(responses={token: {"status": 200, "body": {"principal": "operator"}}})
+        env = {
+            "OLLAMA_URL": servers.ollama_url,
+            "SQLITE_STORE_DIR": str(servers.state),
+            "CONFORMANCE_AUTH_ENDPOINT": f"{validator.url}/validate",
+        }
+        server = servers.running(SCENARIOS / "auth-custom" / "reference.yaml", env=env, defect=defect)
+        outcomes = url_checks(server.url, ["--stack-token", token], "AUTH-CUSTOM-003", tmp_path / "report")
+    finally:
+        validator.stop()
+    assert set(outcomes) == OPAQUE_CHECKS, outcomes
     judged(outcomes, failing, defect)
