@@ -432,29 +432,22 @@ def rejects_everything(provider: str, message: str) -> Callable[[], None]:
     return apply
 
 
-def jwt_accepts_expired() -> None:
-    import jwt
+def jwt_skips(check: str) -> Callable[[], None]:
+    """pyjwt told to skip one of its checks: ``verify_exp`` (expired tokens pass) or
+    ``verify_signature`` (any token with the right claims passes)."""
 
-    original = jwt.decode
+    def apply() -> None:
+        import jwt
 
-    def decode(*args: Any, **kwargs: Any) -> Any:
-        kwargs["options"] = {**(kwargs.get("options") or {}), "verify_exp": False}
-        return original(*args, **kwargs)
+        original = jwt.decode
 
-    jwt.decode = decode
+        def decode(*args: Any, **kwargs: Any) -> Any:
+            kwargs["options"] = {**(kwargs.get("options") or {}), check: False}
+            return original(*args, **kwargs)
 
+        jwt.decode = decode
 
-def jwt_signature_unchecked() -> None:
-    """Claims are read without checking the signature: any token with the right claims passes."""
-    import jwt
-
-    original = jwt.decode
-
-    def decode(*args: Any, **kwargs: Any) -> Any:
-        kwargs["options"] = {**(kwargs.get("options") or {}), "verify_signature": False}
-        return original(*args, **kwargs)
-
-    jwt.decode = decode
+    return apply
 
 
 def jwt_echoes_the_token() -> None:
@@ -1246,9 +1239,9 @@ DEFECTS: dict[str, Defect] = {
     ),
     # auth
     "jwt-rejects-everything": Defect(("AUTH-JWT-001",), rejects_everything("jwt", "Invalid JWT token")),
-    "jwt-accepts-expired": Defect(("AUTH-JWT-002",), jwt_accepts_expired),
+    "jwt-accepts-expired": Defect(("AUTH-JWT-002",), jwt_skips("verify_exp")),
     "jwt-echoes-the-token": Defect(("AUTH-JWT-002",), jwt_echoes_the_token),
-    "jwt-signature-unchecked": Defect(("AUTH-JWT-002",), jwt_signature_unchecked),
+    "jwt-signature-unchecked": Defect(("AUTH-JWT-002",), jwt_skips("verify_signature")),
     "garbage-token-is-500": Defect(("AUTH-JWT-002",), garbage_token_is_500),
     "no-www-authenticate": Defect(("AUTH-JWT-003",), no_www_authenticate),
     "keys-fetched-once": Defect(("AUTH-JWT-004",), keys_fetched_once),
