@@ -5,7 +5,9 @@ check id (a pytest node id such as ``conformance/checks/test_quota.py::test_auth
 or its tail from the file name on, so that the id does not depend on where the checks are
 installed). The gate then judges the run:
 
-* a failure covered by the baseline is *expected* and does not fail the run;
+* a failure covered by the baseline is *expected* and does not fail the run; so is an
+  inconclusive requirement listed by id, whose check could not have failed for a known reason
+  (OGX has no quota at all, so "health is not counted" cannot be told);
 * any other failure is *new* and fails it;
 * a listed item that now passes is *stale* and fails the run too, so the baseline shrinks as the
   deployment is fixed instead of hiding regressions behind old entries;
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.outcomes import FAIL, PASS
+from conformance.outcomes import FAIL, INCONCLUSIVE, PASS
 from conformance.results import CheckResult, RequirementVerdict
 
 
@@ -147,9 +149,14 @@ def judge(
         return next((e for e in check_entries if e.covers_check(nodeid)), None)
 
     for verdict in verdicts:
+        rid = verdict.requirement.id
+        if verdict.verdict == INCONCLUSIVE and rid in by_requirement:
+            gate.expected.append((by_requirement[rid], rid))
+            gate.expected_requirements[rid] = by_requirement[rid].reason
+            used.add(rid)
+            continue
         if verdict.verdict != FAIL:
             continue
-        rid = verdict.requirement.id
         if rid in by_requirement:
             gate.expected.append((by_requirement[rid], rid))
             gate.expected_requirements[rid] = by_requirement[rid].reason

@@ -101,9 +101,13 @@ class Reporter:
         if self.settings.baseline is not None and judged:
             self.gate = judge(self.settings.baseline, verdicts, self.collector.checks(), self.untracked_failures)
             session.exitstatus = pytest.ExitCode.OK if self.gate.passed else pytest.ExitCode.TESTS_FAILED
-        inconclusive = [v.requirement.id for v in verdicts if v.verdict == INCONCLUSIVE]
+        expected = self.gate.expected_requirements if self.gate is not None else {}
+        inconclusive = [
+            v.requirement.id for v in verdicts if v.verdict == INCONCLUSIVE and v.requirement.id not in expected
+        ]
         if inconclusive and session.exitstatus == pytest.ExitCode.OK:
-            # A run that could not have failed must not gate green in CI.
+            # A run that could not have failed must not gate green in CI, unless the baseline
+            # says why it could not (and the gate then holds it to that: once it passes, it is stale).
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         doc = results_document(_meta(self.settings), verdicts, self.collector.catalog, self.gate)
         self.written = write_reports(self.settings.report_dir, doc, SECRETS.scrub)

@@ -85,3 +85,17 @@ def test_a_bad_baseline_is_a_usage_error(text: str | bytes, fragment: str, tmp_p
 def test_a_missing_baseline_is_a_usage_error(tmp_path: Path) -> None:
     done = run_pytest(CHECKS, f"--expected-failures={tmp_path / 'nope.yaml'}", "--collect-only", cwd=tmp_path)
     assert done.returncode == 4 and "cannot read it" in done.stderr
+
+
+def test_a_listed_inconclusive_requirement_gates_green_and_an_unlisted_one_red(tmp_path: Path) -> None:
+    """No quota at all: the health check cannot tell whether health is counted (inconclusive)."""
+    report, path = tmp_path / "report", tmp_path / "baseline.yaml"
+    selection = ("--stack-requirement=QUOTA-001,QUOTA-007", "--conformance-report", str(report))
+    quota_gone = defect_launcher("quota-dropped")
+    path.write_text("- {id: QUOTA-001, reason: no quota}\n")
+    red = run_pytest(CHECKS, *quota_gone, *selection, f"--expected-failures={path}")
+    assert red.returncode == 1, red.stdout[-3000:]
+    path.write_text("- {id: QUOTA-001, reason: no quota}\n- {id: QUOTA-007, reason: no quota to count health in}\n")
+    green = run_pytest(CHECKS, *quota_gone, *selection, f"--expected-failures={path}")
+    assert green.returncode == 0, green.stdout[-3000:]
+    assert "inconclusive (expected)" in green.stdout and "2 expected failure(s), 0 new, 0 stale" in green.stdout
