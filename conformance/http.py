@@ -138,7 +138,8 @@ class StackClient:
     timeout: float = 10.0
     # The client address to send from (127.0.0.2 plays a second anonymous client on loopback).
     local_address: str | None = None
-    # A CA file to verify an https target against (a TLS scenario's own CA).
+    # A CA file to verify an https target against (--stack-ca-file, or a TLS scenario's own CA);
+    # without one the system's trusted CAs are used. Verification is never turned off.
     ca_file: str | None = None
     _client: httpx.Client | None = field(default=None, repr=False)
     _basic: tuple[str, str] | None = field(default=None, repr=False)
@@ -153,7 +154,7 @@ class StackClient:
             # connection that carried an error answer when it is reused, and a server closing an
             # idle connection races the next request. Neither is what a requirement is about.
             limits = httpx.Limits(max_keepalive_connections=0)
-            verify = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else False
+            verify = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
             # A transport given to the client carries its own verify and limits, not the client's.
             transport = (
                 httpx.HTTPTransport(local_address=self.local_address, verify=verify, limits=limits)
@@ -206,7 +207,10 @@ class StackClient:
         if isinstance(result, httpx.TimeoutException):
             raise Unreachable(f"{method} {path}: no answer within {self.timeout:g} s")
         if isinstance(result, httpx.TransportError):
-            raise Unreachable(f"{method} {path}: {type(result).__name__}: {result}")
+            hint = ""
+            if "CERTIFICATE_VERIFY_FAILED" in str(result):
+                hint = " (the certificate is verified, never ignored: pass --stack-ca-file with the CA that signed it)"
+            raise Unreachable(f"{method} {path}: {type(result).__name__}: {result}{hint}")
         if isinstance(result, BaseException):
             raise result
         return result

@@ -60,6 +60,12 @@ OPTIONS = [
         "opt in to the disruptive quota checks against --stack-url: the daily request budget of the suite's "
         "credentials there, which the checks will spend",
     ),
+    Option(
+        "--stack-ca-file",
+        ("LLAMA_STACK_CA_FILE",),
+        "PEM file of the CA that signed an https deployment's certificate (default: the system's trusted CAs); "
+        "the certificate is always verified",
+    ),
     Option("--request-timeout", ("LLAMA_STACK_REQUEST_TIMEOUT",), "seconds allowed for each request", "10"),
     Option(
         "--stack-launch-timeout",

@@ -76,7 +76,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     asked_for_help = config.option.help or getattr(config.option, "version", False)
     if settings.url is None or _is_worker(config) or config.option.collectonly or asked_for_help:
         return None
-    client = StackClient(settings.url, settings.tokens, settings.request_timeout)
+    client = StackClient(settings.url, settings.tokens, settings.request_timeout, ca_file=settings.ca_file)
     where = redact_url(settings.url)
     try:
         settings.detected = detect_generation(client)
@@ -231,7 +231,7 @@ def stack_target(stack_settings: Settings, stack_pool: ScenarioPool | None) -> I
     else:
         assert stack_pool is not None
         url = stack_pool.shared(CORE_SCENARIO).url
-    client = StackClient(url, stack_settings.tokens, stack_settings.request_timeout)
+    client = StackClient(url, stack_settings.tokens, stack_settings.request_timeout, ca_file=stack_settings.ca_file)
     try:
         yield Target(url, client, _generation_of(stack_settings, client))
     finally:

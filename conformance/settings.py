@@ -11,6 +11,7 @@ a conformance run.
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,8 @@ class Settings:
     provider_id: str | None
     quota_budget: int | None
     request_timeout: float
+    # The CA an https target's certificate is verified against (None: the system's trusted CAs).
+    ca_file: str | None
     launch_timeout: float
     fixtures: Path
     report_dir: Path
@@ -167,6 +170,7 @@ def settings_from(config: pytest.Config) -> Settings:
         provider_id=resolve(config, "provider_id"),
         quota_budget=_budget(*resolve_with_source(config, "stack_quota_budget")),
         request_timeout=positive_number(config, "request_timeout"),
+        ca_file=_ca_file(*resolve_with_source(config, "stack_ca_file")),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
         report_dir=report_dir,
@@ -191,3 +195,17 @@ __all__ = [
     "names_suite_checks",
     "settings_from",
 ]
+
+
+def _ca_file(value: str | None, source: str) -> str | None:
+    """A readable PEM bundle, checked now: a typo must not surface as "certificate verify failed"."""
+    if not value:
+        return None
+    where = "--stack-ca-file" if source == "default" else source
+    try:
+        ssl.create_default_context(cafile=value)
+    except FileNotFoundError:
+        raise pytest.UsageError(f"{where} {value}: no such file") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise pytest.UsageError(f"{where} {value}: not a PEM file of CA certificates ({exc})") from None
+    return value
