@@ -622,6 +622,21 @@ def everyone_sees_everything() -> None:
     registry.can_see = lambda viewer, owner: True
 
 
+def listing_cached_for_everyone() -> None:
+    """The encoded listing is cached once for whoever asks first, until the next change."""
+    from reference_server.resources.registry import ResourceRegistry
+
+    original = ResourceRegistry.listing_body
+
+    def listing_body(self: Any, viewer: Any = None) -> bytes:
+        body = self._bodies.get("*")
+        if body is None:
+            body = self._bodies["*"] = original(self, viewer)
+        return body  # type: ignore[no-any-return]
+
+    ResourceRegistry.listing_body = listing_body  # type: ignore[method-assign]
+
+
 def owner_only() -> None:
     """Only the principal who registered a resource sees it; shared attributes count for nothing."""
     from reference_server.resources import registry
@@ -1260,6 +1275,8 @@ DEFECTS: dict[str, Defect] = {
     "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
     "delete-ignores-owner": Defect(("ABAC-002",), delete_ignores_owner),
     "owner-only": Defect(("ABAC-003",), owner_only),
+    # tests/suite/test_negative_controls_url.py: caught because the owner lists before the stranger
+    "listing-cached-for-everyone": Defect(("ABAC-001",), listing_cached_for_everyone),
     # quota
     "quota-body-wrong": Defect(
         ("QUOTA-001",),

@@ -84,6 +84,7 @@ def test_quota_url_checks(defect: str | None, failing: set[str], servers: Server
     [
         (None, set()),
         ("everyone-sees-everything", {"test_url_model_is_invisible_to_the_other_principal"}),
+        ("listing-cached-for-everyone", {"test_url_model_is_invisible_to_the_other_principal"}),
         ("delete-ignores-owner", {"test_url_other_principal_cannot_delete"}),
     ],
 )
