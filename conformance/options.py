@@ -66,6 +66,11 @@ OPTIONS = [
         "PEM file of the CA that signed an https deployment's certificate (default: the system's trusted CAs); "
         "the certificate is always verified",
     ),
+    Option(
+        "--stack-jwks-url",
+        ("LLAMA_STACK_JWKS_URL",),
+        "the JWKS URL of the issuer of --stack-token, to also forge HS256 tokens keyed with its published key",
+    ),
     Option("--request-timeout", ("LLAMA_STACK_REQUEST_TIMEOUT",), "seconds allowed for each request", "10"),
     Option(
         "--stack-launch-timeout",

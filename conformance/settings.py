@@ -46,6 +46,8 @@ class Settings:
     request_timeout: float
     # The CA an https target's certificate is verified against (None: the system's trusted CAs).
     ca_file: str | None
+    # The issuer's JWKS, for the forgery that needs its public key (--stack-jwks-url).
+    jwks_url: str | None
     launch_timeout: float
     fixtures: Path
     report_dir: Path
@@ -171,6 +173,7 @@ def settings_from(config: pytest.Config) -> Settings:
         quota_budget=_budget(*resolve_with_source(config, "stack_quota_budget")),
         request_timeout=positive_number(config, "request_timeout"),
         ca_file=_ca_file(*resolve_with_source(config, "stack_ca_file")),
+        jwks_url=_jwks_url(*resolve_with_source(config, "stack_jwks_url")),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
         report_dir=report_dir,
@@ -208,4 +211,13 @@ def _ca_file(value: str | None, source: str) -> str | None:
         raise pytest.UsageError(f"{where} {value}: no such file") from None
     except (OSError, ssl.SSLError) as exc:
         raise pytest.UsageError(f"{where} {value}: not a PEM file of CA certificates ({exc})") from None
+    return value
+
+
+def _jwks_url(value: str | None, source: str) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        where = "--stack-jwks-url" if source == "default" else source
+        raise pytest.UsageError(f"{where} {value!r}: expected an http:// or https:// URL")
     return value

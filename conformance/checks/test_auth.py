@@ -12,8 +12,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from conformance import forgery
 from conformance.checks.shapes import (
     expect_data_list,
     expect_json_error,
@@ -23,6 +28,7 @@ from conformance.checks.shapes import (
     registration_body,
     unique_id,
 )
+from conformance.forgery import jwt_parts
 from conformance.http import RecordingClient, Response
 from conformance.outcomes import not_evaluated
 from conformance.plugin import ScenarioAccess
@@ -408,46 +414,32 @@ def test_url_other_principal_cannot_delete(two_principals: tuple[RecordingClient
 # issuer's keys; a forgery that is served means the deployment does not check what it claims to.
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _b64url_json(part: str) -> dict[str, Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str] | None:
-    """(header, claims, signature) of a JWS compact token, or None for an opaque token."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
-    return (header, claims, parts[2]) if header.get("alg") else None
-
-
 def derived_tokens(token: str) -> dict[str, str]:
     """Forgeries of a JWT that a verifying server must refuse: each keeps the token's claims."""
     parsed = jwt_parts(token)
     assert parsed is not None
-    header, claims, signature = parsed
-    head, body = token.split(".")[:2]
-    flipped = ("A" if signature[:1] != "A" else "B") + signature[1:]
-    changed = _b64url(json.dumps({**claims, "sub": f"{claims.get('sub', '')}-forged"}).encode())
-    unsigned = _b64url(json.dumps({**header, "alg": "none"}).encode())
-    other_kid = _b64url(json.dumps({**header, "kid": "conformance-unknown-kid"}).encode())
+    header, claims, _signature = parsed
     return {
-        "signature-removed": f"{head}.{body}.",
-        "signature-altered": f"{head}.{body}.{flipped}",
-        "claim-changed": f"{head}.{changed}.{signature}",
-        "alg-none": f"{unsigned}.{body}.",
-        "kid-changed": f"{other_kid}.{body}.{signature}",
+        "signature-removed": token.rsplit(".", 1)[0] + ".",
+        "signature-altered": forgery.signature_altered(token),
+        "claim-changed": forgery.with_claims(token, {**claims, "sub": f"{claims.get('sub', '')}-forged"}),
+        "alg-none": forgery.unsigned(header, claims),
+        "kid-changed": forgery.with_header(token, {**header, "kid": "conformance-unknown-kid"}),
         "truncated": token[: len(token) - 12],
         "oversized": token + "A" * 10_000,
     }
+
+
+def issuer_public_pem(jwks_url: str, kid: str | None) -> bytes:
+    """The PEM of the issuer's published key that signed the token (by ``kid``, else the first)."""
+    answer = httpx.get(jwks_url, timeout=10.0)
+    answer.raise_for_status()
+    keys = [k for k in answer.json().get("keys", []) if isinstance(k, dict)]
+    key = next((k for k in keys if k.get("kid") == kid), keys[0] if keys else None)
+    assert key is not None, f"{jwks_url} publishes no keys"
+    public = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key))
+    assert isinstance(public, rsa.RSAPublicKey), f"{jwks_url}: key {key.get('kid')!r} is not a public RSA key"
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 @pytest.fixture
@@ -491,13 +483,22 @@ def test_url_401_carries_www_authenticate(stack_api: RecordingClient, own_token:
 @pytest.mark.parametrize(
     "case",
     ["signature-removed", "signature-altered", "claim-changed", "alg-none", "kid-changed", "truncated", "oversized",
-     "other-scheme"],
+     "other-scheme", "hs256-public-key"],
 )  # fmt: skip
-def test_url_derived_tokens_are_refused(stack_api: RecordingClient, own_token: str, case: str) -> None:
-    if jwt_parts(own_token) is None:
+def test_url_derived_tokens_are_refused(
+    stack_api: RecordingClient, stack_settings: Any, own_token: str, case: str
+) -> None:
+    parsed = jwt_parts(own_token)
+    if parsed is None:
         pytest.skip("the deployment's token is not a JWT; its opaque-token checks are AUTH-CUSTOM-003's")
+    if case == "hs256-public-key" and not stack_settings.jwks_url:
+        not_evaluated("HS256 keyed with the issuer's public key needs the issuer's keys: pass --stack-jwks-url")
     stack_api.get("/v1/models", expect=200)  # the token itself is good, so a refusal below is the forgery's
-    if case == "other-scheme":
+    if case == "hs256-public-key":
+        header, claims, _signature = parsed
+        sent = forgery.hs256_keyed_with(issuer_public_pem(stack_settings.jwks_url, header.get("kid")), header, claims)
+        response = stack_api.get("/v1/models", bearer=sent)
+    elif case == "other-scheme":
         sent = own_token
         response = stack_api.get("/v1/models", headers={"Authorization": f"Token {own_token}"}, as_role=None)
     else:

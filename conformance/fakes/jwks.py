@@ -9,9 +9,6 @@ bad signature). ``POST /_fake/rotate`` publishes a new current key.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -26,14 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from conformance import forgery
 from conformance.fakes.base import CONTROL_PREFIX, FakeState, RecordingMiddleware, control_routes
 
 ISSUER = "https://issuer.conformance.test"
 AUDIENCE = "llama-stack"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass
@@ -91,22 +85,14 @@ class Issuer:
         kid = spec.get("kid", key.kid)
         style = spec.get("style", "valid")
         if style == "alg-none":
-            header = _b64(json.dumps({"alg": "none", "typ": "JWT", "kid": kid}).encode())
-            return f"{header}.{_b64(json.dumps(claims).encode())}."
+            return forgery.unsigned({"typ": "JWT", "kid": kid}, claims)
         if style == "hs256-public-key":
-            header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
-            body = f"{header}.{_b64(json.dumps(claims).encode())}"
-            mac = hmac.new(key.public_pem(), body.encode(), hashlib.sha256).digest()
-            return f"{body}.{_b64(mac)}"
+            return forgery.hs256_keyed_with(key.public_pem(), {"typ": "JWT", "kid": kid}, claims)
         token = jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": kid} if kid else {})
-        head, payload, signature = token.split(".")
         if style == "tampered":
-            forged = {**claims, "sub": "mallory", "groups": ["admins"]}
-            return f"{head}.{_b64(json.dumps(forged).encode())}.{signature}"
+            return forgery.with_claims(token, {**claims, "sub": "mallory", "groups": ["admins"]})
         if style == "bad-signature":
-            raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
-            raw[len(raw) // 2] ^= 0xFF
-            return f"{head}.{payload}.{_b64(bytes(raw))}"
+            return forgery.signature_altered(token)
         return token
 
 

@@ -450,6 +450,37 @@ def jwt_skips(check: str) -> Callable[[], None]:
     return apply
 
 
+def jwt_algorithm_confusion() -> None:
+    """The token chooses its algorithm: HS256 is verified with the issuer's public key as the secret."""
+    import hashlib
+    import hmac
+    from types import SimpleNamespace
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    from conformance.forgery import b64url
+
+    jwt_provider, _custom, _middleware = _auth()
+    jwt_provider.ALLOWED_ALGORITHMS = frozenset({*jwt_provider.ALLOWED_ALGORITHMS, "HS256"})
+    original_key_for, original_decode = jwt_provider.OAuth2TokenProvider._key_for, jwt.decode
+
+    async def key_for(self: Any, kid: Any) -> Any:
+        return SimpleNamespace(key=(await original_key_for(self, kid)).key, algorithm_name=None)
+
+    def decode(token: str, key: Any, *args: Any, **kwargs: Any) -> Any:
+        if jwt.get_unverified_header(token).get("alg") != "HS256":
+            return original_decode(token, key, *args, **kwargs)
+        pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        signing_input, _, signature = token.rpartition(".")
+        if b64url(hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()) != signature:
+            raise jwt.InvalidSignatureError("bad HMAC")
+        return original_decode(token, options={"verify_signature": False})
+
+    jwt_provider.OAuth2TokenProvider._key_for = key_for
+    jwt.decode = decode
+
+
 def jwt_echoes_the_token() -> None:
     """0.2.12's message: ``Invalid JWT token: <token>``."""
     jwt_provider, _custom, _middleware = _auth()
@@ -1256,6 +1287,7 @@ DEFECTS: dict[str, Defect] = {
     "jwt-rejects-everything": Defect(("AUTH-JWT-001",), rejects_everything("jwt", "Invalid JWT token")),
     "jwt-accepts-expired": Defect(("AUTH-JWT-002",), jwt_skips("verify_exp")),
     "jwt-echoes-the-token": Defect(("AUTH-JWT-002",), jwt_echoes_the_token),
+    "jwt-algorithm-confusion": Defect(("AUTH-JWT-002",), jwt_algorithm_confusion),
     "jwt-signature-unchecked": Defect(("AUTH-JWT-002",), jwt_skips("verify_signature")),
     "garbage-token-is-500": Defect(("AUTH-JWT-002",), garbage_token_is_500),
     "no-www-authenticate": Defect(("AUTH-JWT-003",), no_www_authenticate),

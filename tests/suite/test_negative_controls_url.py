@@ -106,7 +106,7 @@ def derived(case: str) -> str:
 DERIVED = [
     derived(case)
     for case in ("signature-removed", "signature-altered", "claim-changed", "alg-none", "kid-changed", "truncated",
-                 "oversized", "other-scheme")
+                 "oversized", "other-scheme", "hs256-public-key")
 ]  # fmt: skip
 AUTH_CHECKS = {
     *DERIVED,
@@ -123,6 +123,7 @@ AUTH_CHECKS = {
         # the reference caps a token's length before verifying it, so the oversized one is never echoed
         ("jwt-echoes-the-token", set(DERIVED) - {derived("other-scheme"), derived("oversized")}),
         ("jwt-signature-unchecked", {derived("signature-altered"), derived("claim-changed")}),
+        ("jwt-algorithm-confusion", {derived("hs256-public-key")}),
         ("no-www-authenticate", {"test_url_401_carries_www_authenticate"}),
         ("probes-need-tokens", {"test_url_probes_need_no_token"}),
         ("listing-is-public", {"test_url_everything_else_needs_a_token"}),
@@ -135,7 +136,8 @@ def test_auth_url_checks_with_the_deployments_token(
     server = servers.running(SCENARIOS / "auth-jwt" / "reference.yaml", env=jwt_env(servers, jwks), defect=defect)
     token = jwks.mint(claims={"sub": "operator"})
     requirements = "AUTH-JWT-002,AUTH-JWT-003,AUTH-PUBLIC-001,AUTH-PUBLIC-002"
-    outcomes = url_checks(server.url, ["--stack-token", token], requirements, tmp_path / "report")
+    options = ["--stack-token", token, "--stack-jwks-url", f"{jwks.url}/jwks"]
+    outcomes = url_checks(server.url, options, requirements, tmp_path / "report")
     assert set(outcomes) == AUTH_CHECKS, outcomes
     judged(outcomes, failing, defect)
 
