@@ -82,7 +82,7 @@ def test_every_variable_the_action_sets_is_an_option_twin() -> None:
     [run] = [step for step in ACTION["runs"]["steps"] if step.get("name") == "run the suite"]
     assert set(run["env"]) <= twins, set(run["env"]) - twins
     used = " ".join(str(v) for v in run["env"].values())
-    for name in ("stack-url", "token", "token-alt", "profiles", "expected-failures"):
+    for name in ("stack-url", "token", "token-alt", "profiles", "expected-failures", "ca-file", "jwks-url"):
         assert f"inputs.{name}" in used, name
 
 
