@@ -67,6 +67,12 @@ OPTIONS = [
         "the certificate is always verified",
     ),
     Option(
+        "--stack-config",
+        ("LLAMA_STACK_RUN_CONFIG",),
+        "the run.yaml the deployment at --stack-url was started with, linted for its generation (read here, "
+        "never sent anywhere; variables from this environment)",
+    ),
+    Option(
         "--stack-jwks-url",
         ("LLAMA_STACK_JWKS_URL",),
         "the JWKS URL of the issuer of --stack-token, to also forge HS256 tokens keyed with its published key",

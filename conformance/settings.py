@@ -14,6 +14,7 @@ import datetime as dt
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -51,6 +52,8 @@ class Settings:
     launch_timeout: float
     fixtures: Path
     report_dir: Path
+    # The deployment's own run.yaml, parsed (--stack-config); its values never leave this process.
+    run_config: dict[str, Any] | None = field(default=None, repr=False)
     baseline: list[Expected] | None = None
     launcher_unavailable: str | None = None
     detected: Generation | None = None
@@ -174,6 +177,7 @@ def settings_from(config: pytest.Config) -> Settings:
         request_timeout=positive_number(config, "request_timeout"),
         ca_file=_ca_file(*resolve_with_source(config, "stack_ca_file")),
         jwks_url=_jwks_url(*resolve_with_source(config, "stack_jwks_url")),
+        run_config=_run_config(*resolve_with_source(config, "stack_config")),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
         report_dir=report_dir,
@@ -221,3 +225,19 @@ def _jwks_url(value: str | None, source: str) -> str | None:
         where = "--stack-jwks-url" if source == "default" else source
         raise pytest.UsageError(f"{where} {value!r}: expected an http:// or https:// URL")
     return value
+
+
+def _run_config(value: str | None, source: str) -> dict[str, Any] | None:
+    """The operator's run.yaml as a mapping; unreadable or not YAML is a usage error, now."""
+    if not value:
+        return None
+    where = "--stack-config" if source == "default" else source
+    try:
+        loaded = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise pytest.UsageError(f"{where} {value}: cannot read it: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise pytest.UsageError(f"{where} {value}: not a YAML file: {str(exc).splitlines()[0]}") from None
+    if not isinstance(loaded, dict):
+        raise pytest.UsageError(f"{where} {value}: expected a run.yaml mapping, got {type(loaded).__name__}")
+    return loaded

@@ -162,3 +162,39 @@ def test_opaque_token_url_checks(defect: str | None, failing: set[str], servers:
         validator.stop()
     assert set(outcomes) == OPAQUE_CHECKS, outcomes
     judged(outcomes, failing, defect)
+
+
+# The deployment's own run.yaml (--stack-config): a config with each kind of finding against the
+# reference server (which reads both grammars, so only well-formedness, required variables and
+# nothing else can be found there; the generation is overridden to OGX 1.5 for the ignored settings).
+CONFIG_CONTROLS = {
+    "CFG-RUN-001": ("reference", "image_name: x-${env.lower}\n"),
+    "CFG-RUN-002": ("reference", "image_name: x-${env.CONFORMANCE_NEVER_SET}\n"),
+    "CFG-RUN-003": ("ogx-1.5", "server:\n  quota:\n    period: day\n"),
+}
+SECRET_IN_CONFIG = "op-secret-7f3a9c2e"
+RUN_CONFIG_CHECKS = {
+    "CFG-RUN-001": "test_run_config_speaks_its_generations_grammar",
+    "CFG-RUN-002": "test_run_config_required_variables_are_set",
+    "CFG-RUN-003": "test_run_config_has_no_ignored_settings",
+}
+
+
+@pytest.mark.parametrize("requirement", [None, *CONFIG_CONTROLS])
+def test_run_config_checks(requirement: str | None, servers: ServerFactory, tmp_path: Path) -> None:
+    """The lint of --stack-config fails on a config with its finding and passes on a clean one."""
+    server = servers.running()
+    generation, extra = CONFIG_CONTROLS.get(requirement or "", ("reference", ""))
+    secret = f"  api_key: {SECRET_IN_CONFIG}\n  note: ${{env.CONFORMANCE_OPTIONAL:+{SECRET_IN_CONFIG}}}\n"
+    config = servers.config(servers.minimal() + extra + ("vector_io_note:\n" + secret if requirement else ""), "o.yaml")
+    done = run_pytest(
+        "-q", "-p", "no:xdist", CHECKS, "--stack-url", server.url, f"--stack-config={config}",
+        f"--stack-generation={generation}", "--stack-requirement", ",".join(RUN_CONFIG_CHECKS),
+        "--conformance-report", str(tmp_path / "report"),
+    )  # fmt: skip
+    verdicts = {rid: entry["verdict"] for rid, entry in results(tmp_path / "report").items()}
+    expected = {rid: "fail" if rid == requirement else "pass" for rid in RUN_CONFIG_CHECKS}
+    assert verdicts == expected, done.stdout[-3000:]
+    # the config's values stay in the suite's process: none reaches the output or the reports
+    written = done.stdout + done.stderr + "".join(p.read_text() for p in (tmp_path / "report").glob("*.*"))
+    assert SECRET_IN_CONFIG not in written
