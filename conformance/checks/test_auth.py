@@ -410,8 +410,9 @@ def test_url_other_principal_cannot_delete(two_principals: tuple[RecordingClient
 # ------------------------------------------------------------------ a deployment, by URL, with its token
 #
 # Given --stack-token, the deployment is judged as one with auth on: its own token is the only
-# credential the suite has, so every forgery below is derived from it. Nothing here needs the
-# issuer's keys; a forgery that is served means the deployment does not check what it claims to.
+# credential the suite has, so every forgery below is derived from it. Only the HS256 forgery needs
+# the issuer's published key (--stack-jwks-url); a forgery that is served means the deployment does
+# not check what it claims to.
 
 
 def derived_tokens(token: str) -> dict[str, str]:
@@ -431,14 +432,20 @@ def derived_tokens(token: str) -> dict[str, str]:
 
 
 def issuer_public_pem(jwks_url: str, kid: str | None) -> bytes:
-    """The PEM of the issuer's published key that signed the token (by ``kid``, else the first)."""
-    answer = httpx.get(jwks_url, timeout=10.0)
-    answer.raise_for_status()
-    keys = [k for k in answer.json().get("keys", []) if isinstance(k, dict)]
-    key = next((k for k in keys if k.get("kid") == kid), keys[0] if keys else None)
-    assert key is not None, f"{jwks_url} publishes no keys"
-    public = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key))
-    assert isinstance(public, rsa.RSAPublicKey), f"{jwks_url}: key {key.get('kid')!r} is not a public RSA key"
+    """The PEM of the issuer's published RSA key that signed the token (by ``kid``, else the first).
+
+    An issuer the suite cannot read leaves this forgery not evaluated: it says nothing about the
+    deployment."""
+    try:
+        answer = httpx.get(jwks_url, timeout=10.0)
+        answer.raise_for_status()
+        keys = [k for k in answer.json().get("keys", []) if isinstance(k, dict)]
+        key = next((k for k in keys if k.get("kid") == kid), keys[0] if keys else None)
+        public = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key)) if key else None
+    except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+        not_evaluated(f"--stack-jwks-url {jwks_url}: cannot read the issuer's keys: {exc}")
+    if not isinstance(public, rsa.RSAPublicKey):
+        not_evaluated(f"--stack-jwks-url {jwks_url}: no public RSA key for kid {kid!r}")
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.fakes.handle import FakeProcess
+from conformance.launchers.process import free_port
 from tests.conftest import ServerFactory
 from tests.suite.harness import CHECKS, REPO, results, run_pytest
 
@@ -198,3 +199,13 @@ def test_run_config_checks(requirement: str | None, servers: ServerFactory, tmp_
     # the config's values stay in the suite's process: none reaches the output or the reports
     written = done.stdout + done.stderr + "".join(p.read_text() for p in (tmp_path / "report").glob("*.*"))
     assert SECRET_IN_CONFIG not in written
+
+
+def test_an_unreadable_jwks_url_leaves_that_forgery_not_evaluated(
+    servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
+) -> None:
+    server = servers.running(SCENARIOS / "auth-jwt" / "reference.yaml", env=jwt_env(servers, jwks))
+    options = ["--stack-token", jwks.mint(), "--stack-jwks-url", f"http://127.0.0.1:{free_port()}/jwks"]
+    outcomes = url_checks(server.url, options, "AUTH-JWT-002", tmp_path / "report")
+    assert outcomes.pop(derived("hs256-public-key")) == "not-evaluated", outcomes
+    assert set(outcomes.values()) == {"pass"}, outcomes
