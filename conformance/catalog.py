@@ -33,8 +33,8 @@ HARDENING = "hardening"
 _OPENABLE = re.compile(r"https?://\S+|\bRFC \d+")
 PROFILES = {
     "core": "Black-box checks any running deployment can take.",
-    "config": "Start-up behaviour of run.yaml handling: substitution, coercion, gating. Needs a launcher; with "
-    "--stack-config, the deployment's own run.yaml is linted for its generation.",
+    "config": "Start-up behaviour of run.yaml handling: substitution, coercion, gating. Needs a launcher.",
+    "run-config": "The deployment's own run.yaml, linted for the generation it runs on. Needs --stack-config.",
     "startup": "The starter without a running Ollama, and Ollama coming and going. Needs a launcher.",
     "registration": "Models registered from variables at start-up and at run time, checked against the backend. "
     "Needs a launcher.",

@@ -221,9 +221,10 @@ def _ca_file(value: str | None, source: str) -> str | None:
 def _jwks_url(value: str | None, source: str) -> str | None:
     if not value:
         return None
+    where = "--stack-jwks-url" if source == "default" else source
     if not value.startswith(("http://", "https://")):
-        where = "--stack-jwks-url" if source == "default" else source
-        raise pytest.UsageError(f"{where} {value!r}: expected an http:// or https:// URL")
+        raise pytest.UsageError(f"{where}: expected an http:// or https:// URL")
+    SECRETS.add_url_credentials(value)  # an issuer behind user:password@ is masked like the stack's
     return value
 
 
