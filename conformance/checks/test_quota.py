@@ -130,6 +130,10 @@ def test_tokens_of_one_principal_share_a_budget(scenarios: ScenarioAccess) -> No
     spent = statuses(spend(api, 5, bearer=first))
     if 429 not in spent:
         inconclusive(f"alice's budget of 4 was not enforced ({spent}), so sharing it cannot be told")
+    # Only where principals are counted apart does a shared budget say anything about alice's
+    # tokens: keyed by address (quota before auth, QUOTA-002), every caller shares one.
+    if api.get("/v1/models", bearer=issuer.mint(claims={"sub": "bob"})).status != 200:
+        inconclusive("another principal is refused too: principals are not counted apart (QUOTA-002)")
     answer = api.get("/v1/models", bearer=second)
     assert answer.status == 429, f"alice's second token starts a fresh budget: {answer.describe()}"
 
