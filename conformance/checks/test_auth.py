@@ -30,7 +30,7 @@ from conformance.checks.shapes import (
 )
 from conformance.forgery import jwt_parts
 from conformance.http import RecordingClient, Response
-from conformance.outcomes import not_evaluated
+from conformance.outcomes import inconclusive, not_evaluated
 from conformance.plugin import ScenarioAccess
 from conformance.scenarios import Launched
 
@@ -469,8 +469,6 @@ def test_url_everything_else_needs_a_token(stack_api: RecordingClient, own_token
     answers["GET an unknown path"] = stack_api.get(f"/v1/{unique_id('route')}", as_role=None)
     open_ = {name: r.status for name, r in answers.items() if r.status != 401}
     assert not open_, f"answered without a token (the deployment's token says auth is on): {open_}"
-    for name, response in answers.items():
-        expect_refusal(response, None, {401}, f"{name} without a token")
 
 
 @requirement("AUTH-PUBLIC-001")
@@ -481,8 +479,11 @@ def test_url_probes_need_no_token(stack_api: RecordingClient, own_token: str) ->
 
 @requirement("AUTH-JWT-003")
 def test_url_401_carries_www_authenticate(stack_api: RecordingClient, own_token: str) -> None:
+    if jwt_parts(own_token) is None:
+        pytest.skip("the deployment's token is not a JWT: the Bearer challenge is the oauth2_token provider's")
     response = stack_api.get("/v1/models", as_role=None)
-    assert response.status == 401, response.describe()
+    if response.status != 401:  # served anonymously is AUTH-PUBLIC-002's finding; no 401 to look at
+        inconclusive(f"GET /v1/models without a token answered {response.status}, not 401")
     assert response.headers.get("www-authenticate", "").startswith("Bearer"), f"headers: {dict(response.headers)}"
 
 
