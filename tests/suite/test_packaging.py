@@ -63,4 +63,8 @@ def test_a_plain_install_certifies_the_embedded_server_green(plain_install: tupl
     done = run_suite_command([script, "-q", "--conformance-report", str(report)], cwd=tmp_path, timeout=600)
     verdicts = {rid: entry["verdict"] for rid, entry in results(report).items()}
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert verdicts and set(verdicts.values()) == {"pass"}, {k: v for k, v in verdicts.items() if v != "pass"}
+    # run-config lints an operator's --stack-config; the embedded run has none, so it is not evaluated
+    needs_config = {rid for rid in verdicts if rid.startswith("CFG-RUN-")}
+    assert {verdicts[rid] for rid in needs_config} == {"not-evaluated"}, verdicts
+    others = {k: v for k, v in verdicts.items() if k not in needs_config}
+    assert others and set(others.values()) == {"pass"}, {k: v for k, v in others.items() if v != "pass"}
