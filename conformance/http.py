@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
+from conformance.ledger import ALT, ANONYMOUS, OTHER, PRIMARY, UNANSWERED, Ledger, sent_key
 from conformance.outcomes import inconclusive
 
 TOKEN_ENV = {"primary": "LLAMA_STACK_TOKEN", "alt": "LLAMA_STACK_TOKEN_ALT", "minted": "MINTED_TOKEN"}
@@ -120,12 +121,18 @@ def _finite(text: str) -> float:
 
 
 def require_authorised(response: Response, expected: set[int] | range) -> None:
-    """An unexpected 401 or 403 means the suite lacked credentials, not that the target is wrong:
-    the check is then inconclusive rather than failed."""
+    """An unexpected 401 or 403 means the suite lacked credentials, and an unexpected 429 that its
+    credentials' quota is spent, not that the target is wrong: the check is then inconclusive
+    rather than failed."""
     if response.status in (401, 403) and not (401 in expected or 403 in expected):
         inconclusive(
             f"{response.exchange.method} {response.exchange.url} answered {response.status}: "
             "the suite lacks credentials for this target (pass --stack-token)"
+        )
+    if response.status == 429 and 429 not in expected:
+        inconclusive(
+            f"{response.exchange.method} {response.exchange.url} answered 429: the target's quota "
+            "refused the suite's credentials, so this check could not judge (their budget for today is spent)"
         )
 
 
@@ -141,6 +148,8 @@ class StackClient:
     # A CA file to verify an https target against (--stack-ca-file, or a TLS scenario's own CA);
     # without one the system's trusted CAs are used. Verification is never turned off.
     ca_file: str | None = None
+    # Counts what the suite sends to a URL target whose quota it will spend (--stack-quota-budget).
+    ledger: Ledger | None = field(default=None, repr=False)
     _client: httpx.Client | None = field(default=None, repr=False)
     _basic: tuple[str, str] | None = field(default=None, repr=False)
 
@@ -201,6 +210,9 @@ class StackClient:
         worker = threading.Thread(target=run, name=f"exchange {method} {path}", daemon=True)
         worker.start()
         worker.join(self.timeout + 0.5)
+        if self.ledger is not None:
+            answered = bool(outcome) and not isinstance(outcome[0], BaseException)
+            self.ledger.add(sent_key(self._sender(headers) if answered else UNANSWERED, path))
         if not outcome:
             raise Unreachable(f"{method} {path}: no complete answer within {self.timeout:g} s")
         result = outcome[0]
@@ -214,6 +226,15 @@ class StackClient:
         if isinstance(result, BaseException):
             raise result
         return result
+
+    def _sender(self, headers: dict[str, str]) -> str:
+        given = headers.get("Authorization")
+        if given is None:
+            return ANONYMOUS
+        for role in (PRIMARY, ALT):
+            if self.tokens.get(role) and given == f"Bearer {self.tokens[role]}":
+                return role
+        return OTHER
 
     def _read(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str], deadline: float

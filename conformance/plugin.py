@@ -27,11 +27,13 @@ from conformance import __version__
 from conformance.catalog import Requirement, full_catalog
 from conformance.generation import Generation
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
+from conformance.ledger import CHECKS_DONE, WAIT_FOR_OTHERS_S
 from conformance.options import register
-from conformance.outcomes import not_evaluated, out_of_window
+from conformance.outcomes import inconclusive, not_evaluated, out_of_window
+from conformance.quota_probe import Spent, measure, read
 from conformance.report import LAUNCHER_HINT
 from conformance.reporter import Reporter, generation_label
-from conformance.results import ResultCollector
+from conformance.results import NOTE, ResultCollector
 from conformance.scenarios import ScenarioPool
 from conformance.secrets import SECRETS
 from conformance.settings import Settings, aim_collection, asked, settings_from
@@ -47,6 +49,9 @@ EXCHANGES = pytest.StashKey[list[Exchange]]()
 # The folders (under the report's servers/) of the launched servers a check used.
 SERVER_LOGS = pytest.StashKey[list[str]]()
 SETTINGS = pytest.StashKey[Settings]()
+# How many selected checks do not spend the quota budget (they all finish before it is spent).
+OTHER_CHECKS = pytest.StashKey[int]()
+QUOTA_SPENT_FIXTURE = "quota_spent"
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -76,7 +81,11 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     asked_for_help = config.option.help or getattr(config.option, "version", False)
     if settings.url is None or _is_worker(config) or config.option.collectonly or asked_for_help:
         return None
-    client = StackClient(settings.url, settings.tokens, settings.request_timeout, ca_file=settings.ca_file)
+    if settings.ledger is not None:
+        settings.ledger.reset()  # before the first request it counts
+    client = StackClient(
+        settings.url, settings.tokens, settings.request_timeout, ca_file=settings.ca_file, ledger=settings.ledger
+    )
     where = redact_url(settings.url)
     try:
         settings.detected = detect_generation(client)
@@ -153,6 +162,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+    # The checks that spend a URL target's quota come last, after everything they must not starve.
+    items.sort(key=_spends_budget)
+    config.stash[OTHER_CHECKS] = sum(1 for item in items if not _spends_budget(item))
+
+
+def _spends_budget(item: pytest.Item) -> bool:
+    return QUOTA_SPENT_FIXTURE in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Count the finished checks that do not spend the budget: the one that does waits for all."""
+    try:
+        return (yield)
+    finally:
+        ledger = item.config.stash[SETTINGS].ledger if _active(item.config) else None
+        if ledger is not None and not _spends_budget(item):
+            ledger.add(CHECKS_DONE)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -231,7 +258,10 @@ def stack_target(stack_settings: Settings, stack_pool: ScenarioPool | None) -> I
     else:
         assert stack_pool is not None
         url = stack_pool.shared(CORE_SCENARIO).url
-    client = StackClient(url, stack_settings.tokens, stack_settings.request_timeout, ca_file=stack_settings.ca_file)
+    ledger = stack_settings.ledger if stack_settings.url else None
+    client = StackClient(
+        url, stack_settings.tokens, stack_settings.request_timeout, ca_file=stack_settings.ca_file, ledger=ledger
+    )
     try:
         yield Target(url, client, _generation_of(stack_settings, client))
     finally:
@@ -287,6 +317,23 @@ def stack_api(request: pytest.FixtureRequest, stack_target: Target) -> Recording
     exchanges: list[Exchange] = []
     request.node.stash[EXCHANGES] = exchanges
     return stack_target.client.recorder(exchanges)
+
+
+@pytest.fixture
+def quota_spent(request: pytest.FixtureRequest, stack_settings: Settings, stack_target: Target) -> Spent:
+    """Against a URL, only with ``--stack-quota-budget``: the run's one measurement of the
+    target's quota (`conformance.quota_probe`), made after every other check has finished."""
+    budget, ledger = stack_settings.quota_budget, stack_settings.ledger
+    if budget is None or ledger is None:
+        pytest.skip("quota checks spend the target's budget; opt in with --stack-quota-budget N")
+    if not ledger.wait_for(CHECKS_DONE, request.config.stash.get(OTHER_CHECKS, 0)):
+        inconclusive(f"the run's other checks did not finish within {WAIT_FOR_OTHERS_S:g} s; the budget was not spent")
+    alt = bool(stack_settings.tokens.get("alt"))
+    spent = read(ledger.once("quota", lambda: measure(stack_target.client, ledger, budget, alt)))
+    if spent.problem:
+        inconclusive(spent.problem)
+    request.node.user_properties.append((NOTE, spent.account()))
+    return spent
 
 
 @dataclass

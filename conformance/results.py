@@ -13,6 +13,9 @@ import pytest
 from conformance.catalog import Requirement
 from conformance.outcomes import FAIL, PASS, combine, split_skip_reason
 
+# A check's user property that becomes its message when it passes.
+NOTE = "note"
+
 
 @dataclass
 class CheckResult:
@@ -69,6 +72,9 @@ class ResultCollector:
         elif report.skipped and check.outcome != FAIL:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             check.outcome, check.message = split_skip_reason(str(reason))
+        elif report.when == "call" and check.outcome == PASS:
+            # what a passing check wants said (e.g. how much of a quota it spent)
+            check.message = next((str(v) for name, v in reversed(report.user_properties) if name == NOTE), "")
 
     def checks(self) -> list[CheckResult]:
         return list(self._checks.values())

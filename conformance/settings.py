@@ -23,6 +23,7 @@ from conformance.catalog import extensions, full_catalog
 from conformance.gate import BaselineError, Expected, load_baseline
 from conformance.generation import Generation, parse_override
 from conformance.launchers import Launcher, LaunchError, launcher_from_option
+from conformance.ledger import Ledger
 from conformance.options import comma_list, given_by_flag, positive_number, resolve, resolve_with_source
 from conformance.scenarios import DEFAULT_FIXTURES
 from conformance.secrets import SECRETS
@@ -55,6 +56,8 @@ class Settings:
     # The deployment's own run.yaml, parsed (--stack-config); its values never leave this process.
     run_config: dict[str, Any] | None = field(default=None, repr=False)
     baseline: list[Expected] | None = None
+    # What the suite spends of a URL target's quota, across workers (with --stack-quota-budget).
+    ledger: Ledger | None = field(default=None, repr=False)
     launcher_unavailable: str | None = None
     detected: Generation | None = None
     started: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -164,6 +167,7 @@ def settings_from(config: pytest.Config) -> Settings:
         baseline = load_baseline(Path(baseline_path), set(catalog)) if baseline_path else None
     except BaselineError as exc:
         raise pytest.UsageError(str(exc)) from None
+    quota_budget = _budget(*resolve_with_source(config, "stack_quota_budget"))
     return Settings(
         url=url,
         tokens=tokens,
@@ -173,7 +177,7 @@ def settings_from(config: pytest.Config) -> Settings:
         profiles=profiles,
         requirements=requirements,
         provider_id=resolve(config, "provider_id"),
-        quota_budget=_budget(*resolve_with_source(config, "stack_quota_budget")),
+        quota_budget=quota_budget,
         request_timeout=positive_number(config, "request_timeout"),
         ca_file=_ca_file(*resolve_with_source(config, "stack_ca_file")),
         jwks_url=_jwks_url(*resolve_with_source(config, "stack_jwks_url")),
@@ -182,6 +186,7 @@ def settings_from(config: pytest.Config) -> Settings:
         fixtures=fixtures,
         report_dir=report_dir,
         baseline=baseline,
+        ledger=Ledger(report_dir / ".ledger") if url and quota_budget else None,
     )
 
 

@@ -1,11 +1,13 @@
 """Profile ``quota``: the seed's per-client daily quotas.
 
-Every check spends a budget, so each starts its own instance of a scenario with tiny limits;
-against a URL these checks are not evaluated.
+Every launched check spends a budget, so each starts its own instance of a scenario with tiny
+limits. Against a URL, with ``--stack-quota-budget``, the ``test_url_*`` checks judge the run's
+one measurement of the target's quota (`conformance.quota_probe`), made last.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,8 +15,9 @@ from typing import Any
 import pytest
 
 from conformance.http import RecordingClient, Response, Unreachable
-from conformance.outcomes import inconclusive
+from conformance.outcomes import inconclusive, not_evaluated
 from conformance.plugin import ScenarioAccess
+from conformance.quota_probe import SECOND_CLIENT, Spent
 from conformance.scenarios import Launched
 
 requirement = pytest.mark.requirement
@@ -85,10 +88,9 @@ def test_a_concurrent_burst_admits_exactly_the_limit(scenarios: ScenarioAccess) 
     assert answers.count(200) == 20, f"{answers.count(200)} of 60 concurrent requests succeeded, the limit is 20"
 
 
-def expect_retry_after_the_day(over: Response) -> None:
+def expect_retry_after_the_day(value: str) -> None:
     """Retry-After must be the seconds left until the next UTC midnight, when the window rolls over
     (a few seconds' slack for the exchange itself)."""
-    value = over.headers.get("retry-after", "")
     assert value.isdigit(), f"Retry-After is {value!r}, not a number of seconds"
     left = DAY_S - time.time() % DAY_S
     assert abs(int(value) - left) <= 5, f"Retry-After is {value} s; the UTC day ends in {left:.0f} s"
@@ -97,12 +99,7 @@ def expect_retry_after_the_day(over: Response) -> None:
 @requirement("QUOTA-006")
 def test_429_says_when_to_retry(scenarios: ScenarioAccess) -> None:
     _launched, api = fresh(scenarios, "quota-anonymous")
-    expect_retry_after_the_day(spend(api, 4)[-1])
-
-
-# A second client on loopback: Linux routes all of 127.0.0.0/8 to lo, so the server sees this
-# address as the peer of a connection to 127.0.0.1.
-SECOND_CLIENT = "127.0.0.2"
+    expect_retry_after_the_day(spend(api, 4)[-1].headers.get("retry-after", ""))
 
 
 @requirement("QUOTA-008")
@@ -148,26 +145,76 @@ def test_health_is_not_counted(scenarios: ScenarioAccess) -> None:
         inconclusive(f"the limit of 3 was not enforced ({got}), so whether health is counted cannot be told")
 
 
-@pytest.fixture
-def first_429(stack_api: RecordingClient, stack_settings: Any) -> Response:
-    """Against a URL, only with ``--stack-quota-budget``: spend the budget until the first 429."""
-    budget = stack_settings.quota_budget
-    if budget is None:
-        pytest.skip("quota checks spend the target's budget; opt in with --stack-quota-budget N")
-    for _ in range(budget + 1):
-        response = stack_api.get("/v1/models")
-        if response.status == 429:
-            return response
-        assert response.status == 200, f"while spending the budget: {response.describe()}"
-    pytest.fail(f"no 429 after {budget + 1} requests with a daily budget of {budget}")
+# Against a URL (--stack-quota-budget): every check judges the run's one measurement.
+
+
+def spent_over(spent: Spent) -> dict[str, Any]:
+    if spent.over is None:
+        inconclusive(f"no 429 to look at: {spent.account()} (QUOTA-001's finding)")
+    return spent.over
 
 
 @requirement("QUOTA-001")
-def test_url_over_budget_is_the_documented_429(first_429: Response) -> None:
-    assert first_429.headers.get("content-type", "").startswith("application/json"), first_429.headers
-    assert first_429.json() == QUOTA_BODY, f"the 429 body is {first_429.text!r}"
+def test_url_over_budget_is_the_documented_429(quota_spent: Spent) -> None:
+    assert quota_spent.over is not None, f"no quota enforced: {quota_spent.account()}"
+    if not quota_spent.auth_on:  # every caller is anonymous: the declared budget is the anonymous limit
+        assert quota_spent.exact, f"the budget is not counted as declared: {quota_spent.account()}"
+    over = quota_spent.over
+    assert over["content_type"].startswith("application/json"), f"the 429's content type is {over['content_type']!r}"
+    assert json.loads(over["body"] or "null") == QUOTA_BODY, f"the 429 body is {over['body']!r}"
+
+
+@requirement("QUOTA-002")
+def test_url_the_tokens_principal_has_its_own_budget(quota_spent: Spent) -> None:
+    if not quota_spent.auth_on:
+        not_evaluated("the target serves anonymous callers: there are no principals to count apart")
+    spent_over(quota_spent)
+    assert quota_spent.exact, (
+        f"the token's principal is not counted on its own: {quota_spent.account()}; "
+        "counted with the suite's other callers (by address?)"
+    )
+    if "alt" in quota_spent.after:
+        assert quota_spent.after["alt"] != 429, "the second token's principal is refused once the first one's is spent"
+
+
+@requirement("QUOTA-003")
+def test_url_missing_token_is_401_even_over_quota(quota_spent: Spent) -> None:
+    if not quota_spent.auth_on:
+        not_evaluated("the target serves anonymous callers: there is no missing token to refuse")
+    spent_over(quota_spent)
+    anonymous = quota_spent.after["anonymous"]
+    assert anonymous != 429, "without a token, after the suite's budget was spent: 429 instead of 401"
+    if quota_spent.exact:  # spending an address's anonymous budget too would refuse everyone behind it
+        not_evaluated("only the token's budget was spent, not this address's anonymous one; run launched to test it")
+    assert anonymous == 401, f"without a token, over quota: {anonymous}"
 
 
 @requirement("QUOTA-006")
-def test_url_429_says_when_to_retry(first_429: Response) -> None:
-    expect_retry_after_the_day(first_429)
+def test_url_429_says_when_to_retry(quota_spent: Spent) -> None:
+    over = spent_over(quota_spent)
+    expect_retry_after_the_day(over.get("retry_after") or "")
+
+
+@requirement("QUOTA-007")
+def test_url_health_is_not_counted(quota_spent: Spent) -> None:
+    spent_over(quota_spent)
+    assert not quota_spent.counts("health"), (
+        "GET /v1/health is refused with 429 once the budget is spent: it is counted"
+    )
+    assert quota_spent.after["health"] == 200, f"GET /v1/health once the budget is spent: {quota_spent.after['health']}"
+    if quota_spent.auth_on:
+        not_evaluated(
+            "GET /v1/health carries no principal where it is public, and only the token's budget was spent, "
+            "not this address's; run launched, or against an anonymous deployment, to test it"
+        )
+
+
+@requirement("QUOTA-008")
+def test_url_a_second_address_has_its_own_budget(quota_spent: Spent) -> None:
+    spent_over(quota_spent)
+    second = quota_spent.after.get("second_address")
+    if second is None:
+        not_evaluated(f"needs an anonymous target on this machine, to send from {SECOND_CLIENT}")
+    if isinstance(second, str):
+        inconclusive(f"this machine cannot send from {SECOND_CLIENT}: {second}")
+    assert second == 200, f"a client at {SECOND_CLIENT} is refused after 127.0.0.1 spent its budget: {second}"

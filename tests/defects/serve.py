@@ -795,6 +795,20 @@ def _counted_per_token(scope: dict[str, Any]) -> None:
         scope["principal"] = Principal(f"token:{hash(header)}", scope["principal"].attributes)
 
 
+def quota_one_early() -> None:
+    """An off-by-one limit: the last request of the budget is already refused."""
+    from reference_server.quota.middleware import QuotaMiddleware
+
+    original = QuotaMiddleware.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.anonymous -= 1
+        self.authenticated -= 1
+
+    QuotaMiddleware.__init__ = init  # type: ignore[method-assign]
+
+
 def health_counted() -> None:
     import reference_server.quota.middleware as quota
 
@@ -1320,6 +1334,7 @@ DEFECTS: dict[str, Defect] = {
     "quota-without-retry-after": Defect(("QUOTA-006",), quota_without_retry_after),
     "retry-after-an-hour": Defect(("QUOTA-006",), retry_after_an_hour),
     "health-counted": Defect(("QUOTA-007",), health_counted),
+    "quota-one-early": Defect(("QUOTA-001", "QUOTA-002"), quota_one_early),
     "one-anonymous-budget": Defect(("QUOTA-008",), quota_keyed(_one_anonymous_client)),
     "quota-per-token": Defect(("QUOTA-009",), quota_keyed(_counted_per_token)),
     "unknown-model-500": Defect(

@@ -218,17 +218,19 @@ def test_console_script_runs_the_installed_checks(hand_started: Server, tmp_path
 
 
 def test_quota_checks_against_a_url_need_an_opt_in(servers: ServerFactory, tmp_path: Path) -> None:
-    quota = (
-        f"server:\n  quota:\n    kvstore: {{type: sqlite, db_path: {servers.state}/q.db}}\n"
-        "    anonymous_max_requests: 3\n"
-    )
-    server = servers.running(servers.config(servers.minimal() + quota))
+    def quota(db: str) -> Path:
+        section = f"server:\n  quota:\n    kvstore: {{type: sqlite, db_path: {servers.state}/{db}}}\n"
+        return servers.config(servers.minimal() + section + "    anonymous_max_requests: 3\n", f"{db}.yaml")
+
+    server = servers.running(quota("a.db"))
     without = run_pytest(
         f"--stack-url={server.url}", "--stack-profile=quota", "--conformance-report", str(tmp_path / "a"), cwd=tmp_path
     )
     assert without.returncode == 5 and set(verdicts(tmp_path / "a").values()) == {"not-evaluated"}
+    # a server of its own: the first run's requests spent part of that one's budget of 3
+    fresh = servers.running(quota("b.db"))
     opted = run_pytest(
-        f"--stack-url={server.url}",
+        f"--stack-url={fresh.url}",
         "--stack-profile=quota",
         "--stack-quota-budget=3",
         "--conformance-report",
