@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.generation import Generation
+from conformance.placeholders import PLACEHOLDER, resolve, switched_off
 
-# A well-formed placeholder; what follows the name decides the form.
-PLACEHOLDER = re.compile(r"\$\{env\.([A-Z0-9_]+)(?:(:=|:\+|:|\+)([^}]*))?\}")
 # The forms each line of releases reads (replace_env_vars at v0.2.12, and from v0.2.13 on).
 SEED_FORMS = frozenset({"", ":", "+"})
 LATER_FORMS = frozenset({"", ":=", ":+"})
@@ -90,37 +89,14 @@ def _ignored(config: Mapping[str, Any], generation: Generation) -> Iterator[Find
         yield Finding("ignored", f"providers.{api}", f"{generation.name} has no {api} API")
 
 
-def _resolved(text: str, env: Mapping[str, str]) -> str:
-    """A provider_id as the stack resolves it (only what gating needs: set, default, conditional)."""
-
-    def value(match: re.Match[str]) -> str:
-        current, form, operand = env.get(match.group(1)) or "", match.group(2) or "", match.group(3) or ""
-        if form in (":", ":="):
-            return current or operand
-        if form in ("+", ":+"):
-            return operand if current else ""
-        return current
-
-    return PLACEHOLDER.sub(value, text)
-
-
-def _switched_off(generation: Generation) -> frozenset[str]:
-    """The provider ids whose config a generation leaves unexpanded: before 0.2.13 none (every
-    value is expanded), in llama-stack 0.7 and OGX only ``__disabled__`` (core/stack.py at 0.7.3,
-    replace_env_vars), on the reference server also an empty id, as CFG-GATE-006 asks."""
-    if generation.is_reference:
-        return frozenset({"", "__disabled__"})
-    return frozenset() if not generation.in_window("0.2.13", None) else frozenset({"__disabled__"})
-
-
 def _unexpanded(config: Mapping[str, Any], env: Mapping[str, str], generation: Generation) -> set[str]:
     """Config paths of the providers that are switched off, whose values are never read."""
-    off, paths = _switched_off(generation), set()
+    off, paths = switched_off(generation), set()
     providers = config.get("providers")
     for api, entries in providers.items() if isinstance(providers, dict) else []:
         for index, entry in enumerate(entries if isinstance(entries, list) else []):
             provider_id = entry.get("provider_id") if isinstance(entry, dict) else None
-            if isinstance(provider_id, str) and _resolved(provider_id, env) in off:
+            if isinstance(provider_id, str) and resolve(provider_id, env) in off:
                 paths.add(f"providers.{api}[{index}].config")
     return paths
 

@@ -73,6 +73,12 @@ OPTIONS = [
         "never sent anywhere; variables from this environment)",
     ),
     Option(
+        "--stack-env",
+        ("LLAMA_STACK_RUN_ENV",),
+        "an env file (KEY=VALUE lines) with the environment the deployment was started with, read in place of "
+        "this one for --stack-config",
+    ),
+    Option(
         "--stack-jwks-url",
         ("LLAMA_STACK_JWKS_URL",),
         "the JWKS URL of the issuer of --stack-token, to also forge HS256 tokens keyed with its published key",

@@ -55,6 +55,8 @@ class Settings:
     report_dir: Path
     # The deployment's own run.yaml, parsed (--stack-config); its values never leave this process.
     run_config: dict[str, Any] | None = field(default=None, repr=False)
+    # The environment the deployment was started with (--stack-env), for reading its run.yaml.
+    run_env: dict[str, str] | None = field(default=None, repr=False)
     baseline: list[Expected] | None = None
     # What the suite spends of a URL target's quota, across workers (with --stack-quota-budget).
     ledger: Ledger | None = field(default=None, repr=False)
@@ -182,6 +184,7 @@ def settings_from(config: pytest.Config) -> Settings:
         ca_file=_ca_file(*resolve_with_source(config, "stack_ca_file")),
         jwks_url=_jwks_url(*resolve_with_source(config, "stack_jwks_url")),
         run_config=_run_config(*resolve_with_source(config, "stack_config")),
+        run_env=_run_env(*resolve_with_source(config, "stack_env")),
         launch_timeout=positive_number(config, "stack_launch_timeout"),
         fixtures=fixtures,
         report_dir=report_dir,
@@ -247,3 +250,30 @@ def _run_config(value: str | None, source: str) -> dict[str, Any] | None:
     if not isinstance(loaded, dict):
         raise pytest.UsageError(f"{where} {value}: expected a run.yaml mapping, got {type(loaded).__name__}")
     return loaded
+
+
+def _run_env(value: str | None, source: str) -> dict[str, str] | None:
+    """An env file's variables; a line that is not ``KEY=VALUE`` is a usage error naming its number.
+    Its secrets (by name, as for scenarios) are masked from then on."""
+    if not value:
+        return None
+    where = "--stack-env" if source == "default" else source
+    try:
+        lines = Path(value).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise pytest.UsageError(f"{where} {value}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
+    env: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, equals, raw = text.removeprefix("export ").partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise pytest.UsageError(f"{where} {value}: line {number} is not KEY=VALUE")
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            raw = raw[1:-1]
+        env[name] = raw
+    SECRETS.add_environment(env)
+    return env

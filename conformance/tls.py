@@ -1,4 +1,5 @@
-"""A throwaway certificate authority for scenarios that speak TLS, and for the tests.
+"""A throwaway certificate authority for scenarios that speak TLS, and for the tests; and the
+probe for plain HTTP on a TLS port.
 
 A scenario with ``tls: true`` gets a CA and a server certificate for 127.0.0.1 in its own
 folder; the checks then trust exactly that CA, so a server that answers with any other
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
+import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,3 +67,22 @@ def make_pki(folder: Path, lifetime: dt.timedelta = dt.timedelta(hours=6)) -> Pk
     server_cert, server_key, _ = issue(LOOPBACK, ca_signer)
     client_cert, client_key, _ = issue("conformance-client", ca_signer)
     return Pki(ca_cert, (server_cert, server_key), (client_cert, client_key))
+
+
+def plain_http_status(host: str, port: int, timeout: float) -> int | None:
+    """The status a port answers a plain (unencrypted) HTTP request with, or None when it gives no
+    HTTP answer at all (a TLS server drops the connection or answers with a TLS alert)."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((host, port), timeout=timeout) as conn:
+        conn.sendall(f"GET /v1/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        head = b""
+        while b"\r\n" not in head and len(head) < 1024 and time.monotonic() < deadline:
+            try:
+                chunk = conn.recv(1024)
+            except (TimeoutError, ConnectionError):
+                break
+            if not chunk:
+                break
+            head += chunk
+    match = re.match(rb"HTTP/\d(?:\.\d)? (\d{3})", head)
+    return int(match.group(1)) if match else None

@@ -1309,7 +1309,7 @@ DEFECTS: dict[str, Defect] = {
     "issuer-outage-is-500": Defect(("AUTH-JWT-005",), issuer_outage_is_500),
     "jwks-token-not-sent": Defect(("AUTH-JWT-007",), jwks_token_not_sent),
     "tls-cafile-ignored": Defect(("AUTH-JWT-008",), tls_cafile_ignored),
-    "tls-certificate-ignored": Defect(("CFG-TLS-001",), tls_certificate_ignored),
+    "tls-certificate-ignored": Defect(("CFG-TLS-001", "CORE-TLS-001"), tls_certificate_ignored),
     "forgets-keys-on-outage": Defect(("AUTH-JWT-006",), forgets_keys_on_outage),
     "custom-params-not-lists": Defect(("AUTH-CUSTOM-001",), custom_params_not_lists),
     "custom-rejects-everything": Defect(("AUTH-CUSTOM-002",), rejects_everything("custom", "Authentication failed")),

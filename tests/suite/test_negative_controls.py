@@ -17,7 +17,7 @@ import pytest
 
 from conformance.catalog import load_catalog
 from tests.suite.harness import CHECKS, SERVE, defect_launcher, results, run_pytest
-from tests.suite.test_negative_controls_url import CONFIG_CONTROLS
+from tests.suite.test_negative_controls_url import CONFIG_CONTROLS, DRIFT_CONTROLS
 
 
 def _defects() -> dict[str, Any]:
@@ -41,9 +41,9 @@ def run_suite(defect: str, requirements: tuple[str, ...], report: Path) -> tuple
 
 
 def test_every_requirement_has_a_negative_control() -> None:
-    # A defective server for each; the lint of --stack-config is controlled by defective configs.
+    # A defective server for each; --stack-config's checks are controlled by defective or drifted configs.
     covered = {requirement for defect in DEFECTS.values() for requirement in defect.requirements}
-    covered |= set(CONFIG_CONTROLS)
+    covered |= set(CONFIG_CONTROLS) | set(DRIFT_CONTROLS)
     missing = sorted(set(load_catalog()) - covered)
     assert not missing, f"requirements without a defect proving their checks can fail: {missing}"
 

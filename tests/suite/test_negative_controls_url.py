@@ -8,10 +8,13 @@ need, and each URL check must fail on its defect and pass on the defect-free ser
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from conformance.fakes.handle import FakeProcess
 from conformance.launchers.process import free_port
@@ -296,3 +299,68 @@ def test_an_unreadable_jwks_url_leaves_that_forgery_not_evaluated(
     outcomes = url_checks(server.url, options, "AUTH-JWT-002", tmp_path / "report")
     assert outcomes.pop(derived("hs256-public-key")) == "not-evaluated", outcomes
     assert set(outcomes.values()) == {"pass"}, outcomes
+
+
+# The live server held to its config (--stack-config): each control passes a config that differs
+# from the one the server was started on in exactly one promise.
+def drifted(config: dict[str, Any], control: str) -> dict[str, Any]:
+    changed = copy.deepcopy(config)
+    if control == "extra-provider":
+        vllm = {"provider_id": "vllm", "provider_type": "remote::vllm", "config": {"url": "http://127.0.0.1:9/v1"}}
+        changed["providers"]["inference"].append(vllm)
+    elif control == "extra-model":
+        changed["models"].append({"model_id": "not-served", "provider_id": "ollama"})
+    elif control == "auth":
+        changed.setdefault("server", {})["auth"] = {"provider_type": "custom", "config": {"endpoint": "http://x/v"}}
+    elif control == "tls":
+        changed.setdefault("server", {}).update(tls_certfile="/etc/stack/cert.pem", tls_keyfile="/etc/stack/key.pem")
+    return changed
+
+
+DRIFT_CONTROLS = {
+    "CFG-RUN-004": ("extra-provider",),
+    "CFG-RUN-005": ("extra-model",),
+    "CFG-RUN-006": ("auth", "tls"),
+}
+LIVE = ("CFG-RUN-004", "CFG-RUN-005", "CFG-RUN-006")
+
+
+def live_verdicts(url: str, config: Path, report: Path, *options: str) -> dict[str, str]:
+    done = run_pytest(
+        "-q", "-p", "no:xdist", CHECKS, "--stack-url", url, f"--stack-config={config}",
+        "--stack-requirement", ",".join(LIVE), "--conformance-report", str(report), *options,
+    )  # fmt: skip
+    verdicts = {rid: entry["verdict"] for rid, entry in results(report).items()}
+    assert set(verdicts) == set(LIVE), done.stdout[-3000:]
+    return verdicts
+
+
+@pytest.mark.parametrize(
+    ("requirement", "control"), [(None, None), *((r, c) for r, cs in DRIFT_CONTROLS.items() for c in cs)]
+)
+def test_the_live_server_is_held_to_its_config(
+    requirement: str | None, control: str | None, servers: ServerFactory, tmp_path: Path
+) -> None:
+    config = yaml.safe_load(servers.full())
+    server = servers.running(servers.config(yaml.safe_dump(config), "started.yaml"))
+    given = servers.config(yaml.safe_dump(drifted(config, control or "")), "given.yaml")
+    verdicts = live_verdicts(server.url, given, tmp_path / "report")
+    # without auth or TLS in the config, there is no security promise to hold the server to
+    expected = {"CFG-RUN-004": "pass", "CFG-RUN-005": "pass", "CFG-RUN-006": "not-evaluated"}
+    if requirement:
+        expected[requirement] = "fail"
+    assert verdicts == expected
+
+
+def test_a_deployment_with_auth_passes_against_its_config_and_environment(
+    servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
+) -> None:
+    """The config's placeholders read in the server's environment, given as an env file."""
+    config = SCENARIOS / "auth-jwt" / "reference.yaml"
+    env = jwt_env(servers, jwks)
+    server = servers.running(config, env=env)
+    env_file = tmp_path / "server.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in env.items()), encoding="utf-8")
+    token = jwks.mint(claims={"sub": "operator"})
+    options = ("--stack-token", token, f"--stack-env={env_file}")
+    assert live_verdicts(server.url, config, tmp_path / "report", *options) == dict.fromkeys(LIVE, "pass")
