@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -431,21 +432,44 @@ def derived_tokens(token: str) -> dict[str, str]:
     }
 
 
-def issuer_public_pem(jwks_url: str, kid: str | None) -> bytes:
+def discovered_jwks_url(issuer: Any, ca_file: str | None) -> str:
+    """The ``jwks_uri`` of the token's issuer, from its OpenID discovery document (OpenID Connect
+    Discovery 1.0 §4: ``<iss>/.well-known/openid-configuration``); not evaluated when the token
+    names no issuer URL or the issuer publishes no such document."""
+    if not isinstance(issuer, str) or not issuer.startswith(("https://", "http://")):
+        not_evaluated("the issuer's keys are needed: pass --stack-jwks-url (the token's iss is no URL to discover)")
+    where = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+    try:
+        answer = httpx.get(where, timeout=10.0, verify=_verify(ca_file))
+        answer.raise_for_status()
+        jwks_uri = answer.json().get("jwks_uri")
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        not_evaluated(f"the issuer's keys are needed: pass --stack-jwks-url ({where}: {exc})")
+    if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
+        not_evaluated(f"the issuer's keys are needed: pass --stack-jwks-url ({where} names no jwks_uri)")
+    return jwks_uri
+
+
+def _verify(ca_file: str | None) -> ssl.SSLContext:
+    """The issuer's certificate is verified like the stack's (against --stack-ca-file if given)."""
+    return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+
+
+def issuer_public_pem(jwks_url: str, kid: str | None, ca_file: str | None) -> bytes:
     """The PEM of the issuer's published RSA key that signed the token (by ``kid``, else the first).
 
     An issuer the suite cannot read leaves this forgery not evaluated: it says nothing about the
     deployment."""
     try:
-        answer = httpx.get(jwks_url, timeout=10.0)
+        answer = httpx.get(jwks_url, timeout=10.0, verify=_verify(ca_file))
         answer.raise_for_status()
         keys = [k for k in answer.json().get("keys", []) if isinstance(k, dict)]
         key = next((k for k in keys if k.get("kid") == kid), keys[0] if keys else None)
         public = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key)) if key else None
     except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
-        not_evaluated(f"--stack-jwks-url {jwks_url}: cannot read the issuer's keys: {exc}")
+        not_evaluated(f"the issuer's keys at {jwks_url}: cannot read them: {exc}")
     if not isinstance(public, rsa.RSAPublicKey):
-        not_evaluated(f"--stack-jwks-url {jwks_url}: no public RSA key for kid {kid!r}")
+        not_evaluated(f"the issuer's keys at {jwks_url}: no public RSA key for kid {kid!r}")
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -499,12 +523,12 @@ def test_url_derived_tokens_are_refused(
     parsed = jwt_parts(own_token)
     if parsed is None:
         pytest.skip("the deployment's token is not a JWT; its opaque-token checks are AUTH-CUSTOM-003's")
-    if case == "hs256-public-key" and not stack_settings.jwks_url:
-        not_evaluated("HS256 keyed with the issuer's public key needs the issuer's keys: pass --stack-jwks-url")
     stack_api.get("/v1/models", expect=200)  # the token itself is good, so a refusal below is the forgery's
     if case == "hs256-public-key":
         header, claims, _signature = parsed
-        sent = forgery.hs256_keyed_with(issuer_public_pem(stack_settings.jwks_url, header.get("kid")), header, claims)
+        ca_file = stack_settings.ca_file
+        jwks_url = stack_settings.jwks_url or discovered_jwks_url(claims.get("iss"), ca_file)
+        sent = forgery.hs256_keyed_with(issuer_public_pem(jwks_url, header.get("kid"), ca_file), header, claims)
         response = stack_api.get("/v1/models", bearer=sent)
     elif case == "other-scheme":
         sent = own_token

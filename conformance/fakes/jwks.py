@@ -105,6 +105,11 @@ def create_app(state: FakeState | None = None, issuer: Issuer | None = None) -> 
             return JSONResponse({"error": "unauthorized"}, status_code=401)
         return JSONResponse({"keys": [key.public_jwk() for key in issuer.published]})
 
+    async def discovery(request: Request) -> Response:
+        """OpenID Connect Discovery 1.0 §4: where this issuer publishes its keys."""
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({"issuer": base, "jwks_uri": f"{base}/jwks"})
+
     async def mint(request: Request) -> Response:
         spec = json.loads(await request.body() or b"{}")
         return JSONResponse({"token": issuer.mint(spec)})
@@ -121,6 +126,7 @@ def create_app(state: FakeState | None = None, issuer: Issuer | None = None) -> 
     app = Starlette(
         routes=[
             Route("/jwks", keys),
+            Route("/.well-known/openid-configuration", discovery),
             Route(CONTROL_PREFIX + "mint", mint, methods=["POST"]),
             Route(CONTROL_PREFIX + "rotate", rotate, methods=["POST"]),
             Route(CONTROL_PREFIX + "require-token", require, methods=["POST"]),

@@ -133,9 +133,10 @@ JWT_AUTH = """\
     provider_type: oauth2_token
     config:
       jwks: {{uri: "{jwks}/jwks", key_recheck_period: 3600}}
-      issuer: https://issuer.conformance.test
+      issuer: {issuer}
       audience: llama-stack
 """
+FAKE_ISSUER = "https://issuer.conformance.test"  # what the fake puts in iss unless told otherwise
 
 
 @pytest.mark.parametrize(
@@ -152,9 +153,12 @@ def test_quota_url_checks_with_a_token(
     """Auth on: the token's principal has the declared budget, spent after the whole suite ran
     (every profile the URL serves, in two xdist workers, so the budget is shared across them)."""
     limit = FULL_RUN_LIMIT if defect is None else QUOTA_LIMIT
-    server = servers.running(quota_config(servers, limit, JWT_AUTH.format(jwks=jwks.url)), defect=defect)
+    server = servers.running(
+        quota_config(servers, limit, JWT_AUTH.format(jwks=jwks.url, issuer=FAKE_ISSUER)), defect=defect
+    )
     alice, bob = jwks.mint(claims={"sub": "alice"}), jwks.mint(claims={"sub": "bob"})
-    options = ["--stack-token", alice, "--stack-token-alt", bob]
+    # the issuer's keys are named, so the whole run's forgeries never look the fake issuer up
+    options = ["--stack-token", alice, "--stack-token-alt", bob, "--stack-jwks-url", f"{jwks.url}/jwks"]
     workers = ("-n", "2") if defect is None else ("-p", "no:xdist")
     if defect is not None:
         options += ["--stack-requirement", ",".join(QUOTA)]
@@ -299,6 +303,21 @@ def test_an_unreadable_jwks_url_leaves_that_forgery_not_evaluated(
     outcomes = url_checks(server.url, options, "AUTH-JWT-002", tmp_path / "report")
     assert outcomes.pop(derived("hs256-public-key")) == "not-evaluated", outcomes
     assert set(outcomes.values()) == {"pass"}, outcomes
+
+
+@pytest.mark.parametrize(("defect", "outcome"), [(None, "pass"), ("jwt-algorithm-confusion", "fail")])
+def test_the_issuers_keys_are_found_by_discovery(
+    defect: str | None, outcome: str, servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
+) -> None:
+    """Without --stack-jwks-url the token's iss leads to the issuer's keys (its OpenID discovery
+    document): the HS256 forgery is made, and caught where the stack accepts it."""
+    auth = "server:\n" + JWT_AUTH.format(jwks=jwks.url, issuer=jwks.url)
+    server = servers.running(servers.config(servers.minimal() + auth), defect=defect)
+    token = jwks.mint(claims={"iss": jwks.url})
+    outcomes = url_checks(server.url, ["--stack-token", token], "AUTH-JWT-002", tmp_path / "report")
+    assert outcomes[derived("hs256-public-key")] == outcome, outcomes
+    read = [r for r in jwks.requests() if r.get("path") == "/.well-known/openid-configuration"]
+    assert read, "the discovery document was never read"
 
 
 # The live server held to its config (--stack-config): each control passes a config that differs
