@@ -33,11 +33,13 @@ def jwks(tmp_path: Path) -> Iterator[FakeProcess]:
         fake.stop()
 
 
-def url_checks(url: str, options: list[str], requirements: str, report: Path) -> dict[str, str]:
-    """Outcome of each URL-mode check (``test_url_*``) of these requirements."""
+def url_checks(
+    url: str, options: list[str], requirements: str, report: Path, selection: str = "test_url_"
+) -> dict[str, str]:
+    """Outcome of each URL-mode check (``test_url_*`` unless ``selection`` says) of these requirements."""
     done = run_pytest(
         "-q", "-p", "no:xdist", CHECKS, "--stack-url", url, "--stack-requirement", requirements,
-        "--conformance-report", str(report), "-k", "test_url_", *options,
+        "--conformance-report", str(report), "-k", selection, *options,
     )  # fmt: skip
     outcomes = {c["id"].split("::")[-1]: c["outcome"] for r in results(report).values() for c in r["checks"]}
     assert outcomes, f"no URL check ran (exit {done.returncode}): {done.stdout[-2000:]}{done.stderr[-1000:]}"
@@ -383,3 +385,14 @@ def test_a_deployment_with_auth_passes_against_its_config_and_environment(
     token = jwks.mint(claims={"sub": "operator"})
     options = ("--stack-token", token, f"--stack-env={env_file}")
     assert live_verdicts(server.url, config, tmp_path / "report", *options) == dict.fromkeys(LIVE, "pass")
+
+
+@pytest.mark.parametrize(("defect", "outcome"), [(None, "pass"), ("openai-model-not-renamed", "fail")])
+def test_the_requested_model_is_named_under_an_alias(
+    defect: str | None, outcome: str, servers: ServerFactory, tmp_path: Path
+) -> None:
+    """INF-OPENAI-004 against a deployment whose model is named as the backend names it: an echo
+    of the backend's name would pass, so the check asks under an alias it registers."""
+    server = servers.running(servers.config(servers.minimal() + "models:\n- {model_id: llama3.2:3b}\n"), defect=defect)
+    outcomes = url_checks(server.url, [], "INF-OPENAI-004", tmp_path / "report", selection="openai")
+    assert outcomes == {"test_openai_chat_names_the_requested_model": outcome}
