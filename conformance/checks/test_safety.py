@@ -54,7 +54,7 @@ def run_shield(api: RecordingClient, shield_id: str, messages: list[dict[str, An
 
 @requirement("SAFE-SHIELD-001")
 def test_shields_listing_and_get(stack_api: RecordingClient) -> None:
-    require_route(stack_api, "GET", "/v1/shields")
+    require_route(stack_api, "GET", "/v1/shields", "safety")
     fields = {"identifier": str, "provider_resource_id": str, "provider_id": str, "type": str}
     listed = expect_listing(stack_api, "/v1/shields", fields)
     if not listed:
@@ -69,7 +69,7 @@ def test_shields_listing_and_get(stack_api: RecordingClient) -> None:
 
 @requirement("SAFE-RUN-001")
 def test_run_shield_answer_shape(stack_api: RecordingClient) -> None:
-    require_route(stack_api, "POST", "/v1/safety/run-shield")
+    require_route(stack_api, "POST", "/v1/safety/run-shield", "safety")
     shield = first_shield(stack_api)
     # The flagged text is unsafe only to the suite's fake guard; a real one may call it safe, and
     # then only the null case is judged. Either way both answers must have the documented shape.
@@ -82,7 +82,7 @@ def test_run_shield_answer_shape(stack_api: RecordingClient) -> None:
 
 @requirement("SAFE-RUN-004")
 def test_unknown_shield_is_refused(stack_api: RecordingClient) -> None:
-    require_route(stack_api, "POST", "/v1/safety/run-shield")
+    require_route(stack_api, "POST", "/v1/safety/run-shield", "safety")
     ghost = unique_id("ghost-shield")
     response = stack_api.post("/v1/safety/run-shield", json_body={"shield_id": ghost, "messages": BENIGN, "params": {}})
     expect_json_error(response, range(400, 500), "running a shield that does not exist")
@@ -99,7 +99,7 @@ LLAMA_GUARD_MODELS = (
 
 @requirement("SAFE-REG-001")
 def test_shield_over_an_unregistered_model_is_refused(stack_api: RecordingClient) -> None:
-    require_route(stack_api, "POST", "/v1/shields")
+    require_route(stack_api, "POST", "/v1/shields", "safety")
     providers = expect_data_list(stack_api.get_json("/v1/providers"), "/v1/providers")
     guards = [p for p in providers if isinstance(p, dict) and p.get("provider_type") == "inline::llama-guard"]
     if not guards:

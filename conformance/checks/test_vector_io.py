@@ -103,7 +103,7 @@ class VectorDBs:
 
 @pytest.fixture
 def vector_dbs(stack_api: RecordingClient) -> Iterator[VectorDBs]:
-    require_route(stack_api, "POST", "/v1/vector-dbs")
+    require_route(stack_api, "POST", "/v1/vector-dbs", "vector_io")
     dbs = VectorDBs(stack_api)
     try:
         yield dbs
@@ -195,7 +195,7 @@ def test_chunk_metadata_needs_no_document_id(vector_dbs: VectorDBs) -> None:
 def test_faiss_index_survives_a_restart(scenarios: ScenarioAccess) -> None:
     launched = scenarios.pool.launch("core")
     dbs = VectorDBs(scenarios.client(launched.url))
-    require_route(dbs.api, "POST", "/v1/vector-dbs")
+    require_route(dbs.api, "POST", "/v1/vector-dbs", "vector_io")
     db_id = dbs.create("faiss")
     dbs.insert_samples(db_id)
     before = dbs.found_documents(db_id)
