@@ -1318,7 +1318,7 @@ DEFECTS: dict[str, Defect] = {
     "one-namespace-for-all-tokens": Defect(("AUTH-CUSTOM-004",), one_namespace_for_all_tokens),
     "probes-need-tokens": Defect(("AUTH-PUBLIC-001",), public_routes(frozenset(), replace=True)),
     "listing-is-public": Defect(("AUTH-PUBLIC-002",), public_routes(frozenset({("GET", "/v1/models")}))),
-    "everyone-sees-everything": Defect(("ABAC-001",), everyone_sees_everything),
+    "everyone-sees-everything": Defect(("ABAC-001", "ABAC-004", "ABAC-005"), everyone_sees_everything),
     "delete-ignores-owner": Defect(("ABAC-002",), delete_ignores_owner),
     "owner-only": Defect(("ABAC-003",), owner_only),
     # tests/suite/test_negative_controls_url.py: caught because the owner lists before the stranger

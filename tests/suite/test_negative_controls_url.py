@@ -196,6 +196,19 @@ def test_abac_url_checks(
     judged(outcomes, failing, defect)
 
 
+@pytest.mark.parametrize("defect", [None, "everyone-sees-everything", "listing-cached-for-everyone"])
+def test_abac_url_checks_on_vector_dbs(
+    defect: str | None, servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
+) -> None:
+    config = SCENARIOS / "abac-resources" / "reference.yaml"
+    server = servers.running(config, env=jwt_env(servers, jwks), defect=defect)
+    alice, bob = jwks.mint(claims={"sub": "alice"}), jwks.mint(claims={"sub": "bob"})
+    tokens = ["--stack-token", alice, "--stack-token-alt", bob]
+    outcomes = url_checks(server.url, tokens, "ABAC-004", tmp_path / "report")
+    check = "test_url_vector_db_is_out_of_the_other_principals_reach"
+    assert outcomes == {check: "pass" if defect is None else "fail"}
+
+
 def derived(case: str) -> str:
     return f"test_url_derived_tokens_are_refused[{case}]"
 

@@ -1,0 +1,116 @@
+"""Profile ``abac``, beyond models: the vector dbs and shields one principal registers are out of
+reach of a principal who shares none of its attributes (the models' checks are in test_auth.py).
+
+Launched, alice and bob are minted by the scenario's issuer; against a URL they are the two
+tokens (``--stack-token``, ``--stack-token-alt``). The owner always lists first, so a listing
+cached without regard to the viewer shows up as a leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.checks.shapes import (
+    embedding_dimension,
+    expect_data_list,
+    model_field,
+    model_id,
+    pick_model,
+    require_route,
+    unique_id,
+)
+from conformance.http import RecordingClient
+from conformance.outcomes import not_evaluated
+from conformance.plugin import ScenarioAccess
+from conformance.settings import Settings
+
+requirement = pytest.mark.requirement
+SCENARIO = "abac-resources"
+GUARD_MODEL = "llama-guard3:1b"  # what the scenario's fake Ollama serves as the guard
+BENIGN = [{"role": "user", "content": "What is the capital of France?"}]
+# How a check names a caller: the keyword arguments of RecordingClient.request.
+Caller = dict[str, Any]
+
+
+def identifiers(api: RecordingClient, path: str, caller: Caller) -> list[Any]:
+    return [item.get("identifier") for item in expect_data_list(api.get_json(path, **caller), path)]
+
+
+def expect_out_of_reach(api: RecordingClient, owner: Caller, stranger: Caller, kind: str, ident: str) -> None:
+    path = f"/v1/{kind}"
+    assert ident in identifiers(api, path, owner), f"the owner does not list its own {ident!r}"
+    assert ident not in identifiers(api, path, stranger), f"the other principal lists the owner's {ident!r}"
+    response = api.get(f"{path}/{ident}", **stranger)
+    assert 400 <= response.status < 500, f"the other principal can read it: {response.describe()}"
+
+
+def expect_vector_db_is_private(api: RecordingClient, owner: Caller, stranger: Caller) -> None:
+    model = pick_model(expect_data_list(api.get_json("/v1/models", **owner), "/v1/models"), "embedding", None)
+    db_id = unique_id("db")
+    body = {
+        "vector_db_id": db_id,
+        "embedding_model": model_id(model),
+        "embedding_dimension": embedding_dimension(model),
+    }
+    api.post("/v1/vector-dbs", json_body=body, expect=200, **owner)
+    try:
+        expect_out_of_reach(api, owner, stranger, "vector-dbs", db_id)
+        query = {"vector_db_id": db_id, "query": "anything", "params": {"max_chunks": 1}}
+        response = api.post("/v1/vector-io/query", json_body=query, **stranger)
+        assert 400 <= response.status < 500, f"the other principal can query it: {response.describe()}"
+        response = api.delete(f"/v1/vector-dbs/{db_id}", **stranger)
+        assert 400 <= response.status < 500, f"the other principal's DELETE answered {response.describe()}"
+        api.get(f"/v1/vector-dbs/{db_id}", expect=200, **owner)
+    finally:
+        api.delete(f"/v1/vector-dbs/{db_id}", **owner)
+
+
+def launched_principals(scenarios: ScenarioAccess) -> tuple[RecordingClient, Caller, Caller]:
+    launched = scenarios.pool.shared(SCENARIO)
+    issuer = launched.fakes["jwks"]
+    alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
+    bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
+    return scenarios.client(launched.url), {"bearer": alice}, {"bearer": bob}
+
+
+@pytest.fixture
+def url_principals(stack_api: RecordingClient, stack_settings: Settings) -> tuple[RecordingClient, Caller, Caller]:
+    if not (stack_settings.tokens.get("primary") and stack_settings.tokens.get("alt")):
+        pytest.skip("needs two principals: pass --stack-token and --stack-token-alt")
+    return stack_api, {"as_role": "primary"}, {"as_role": "alt"}
+
+
+@requirement("ABAC-004")
+def test_vector_db_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
+    expect_vector_db_is_private(*launched_principals(scenarios))
+
+
+@requirement("ABAC-004")
+def test_url_vector_db_is_out_of_the_other_principals_reach(
+    url_principals: tuple[RecordingClient, Caller, Caller],
+) -> None:
+    api = url_principals[0]
+    require_route(api, "POST", "/v1/vector-dbs", "vector_io")
+    expect_vector_db_is_private(*url_principals)
+
+
+@requirement("ABAC-005")
+def test_shield_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
+    api, owner, stranger = launched_principals(scenarios)
+    models = expect_data_list(api.get_json("/v1/models", **owner), "/v1/models")
+    guard = next(model_id(m) for m in models if model_field(m, "provider_resource_id") == GUARD_MODEL)
+    shield_id = unique_id("shield")
+    body = {"shield_id": shield_id, "provider_id": "llama-guard", "provider_shield_id": guard}
+    api.post("/v1/shields", json_body=body, expect=200, **owner)
+    expect_out_of_reach(api, owner, stranger, "shields", shield_id)
+    run = {"shield_id": shield_id, "messages": BENIGN, "params": {}}
+    response = api.post("/v1/safety/run-shield", json_body=run, **stranger)
+    assert 400 <= response.status < 500, f"the other principal can run it: {response.describe()}"
+
+
+@requirement("ABAC-005")
+def test_url_shield_is_not_registered_in_a_deployment() -> None:
+    # 0.2.x has no DELETE for shields: a shield registered to test this would stay for good.
+    not_evaluated("registering a shield in your deployment would leave it there (0.2.x cannot delete shields)")
