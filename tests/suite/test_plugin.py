@@ -141,6 +141,7 @@ def test_xdist_gives_the_same_verdicts(tmp_path: Path) -> None:
         (["--stack-generation=latest"], "stack-generation"),
         (["--stack-launcher=llama stack run"], "{config} and {port}"),
         (["--stack-fixtures=/nonexistent-fixtures"], "no scenarios/ folder there"),
+        (["--stack-env=/nonexistent.env"], "--stack-env /nonexistent.env: cannot read it"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: Path) -> None:
@@ -148,6 +149,13 @@ def test_bad_options_are_usage_errors(args: list[str], fragment: str, tmp_path: 
     assert done.returncode == 4, done.stdout + done.stderr
     assert fragment in done.stderr and "Traceback" not in done.stderr
     assert "pw-MARKER" not in done.stdout + done.stderr
+
+
+def test_an_env_file_line_that_is_not_key_value_is_named(tmp_path: Path) -> None:
+    (tmp_path / "server.env").write_text("# the server's environment\nexport A=1\nB='two'\nnot a pair\n")
+    done = run_pytest(CHECKS, "--stack-env=server.env", cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "--stack-env server.env: line 4 is not KEY=VALUE" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize(
