@@ -164,7 +164,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = selected
     # The checks that spend a URL target's quota come last, after everything they must not starve.
     items.sort(key=_spends_budget)
-    config.stash[OTHER_CHECKS] = sum(1 for item in items if not _spends_budget(item))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Count the checks the quota measurement waits for once every plugin has deselected its own
+    (``-k`` and ``-m`` may run after this plugin's modifyitems)."""
+    if _active(session.config):
+        session.config.stash[OTHER_CHECKS] = sum(1 for item in session.items if not _spends_budget(item))
 
 
 def _spends_budget(item: pytest.Item) -> bool:

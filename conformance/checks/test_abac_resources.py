@@ -60,6 +60,10 @@ def expect_vector_db_is_private(api: RecordingClient, owner: Caller, stranger: C
         query = {"vector_db_id": db_id, "query": "anything", "params": {"max_chunks": 1}}
         response = api.post("/v1/vector-io/query", json_body=query, **stranger)
         assert 400 <= response.status < 500, f"the other principal can query it: {response.describe()}"
+        chunk = {"content": "written by another principal", "metadata": {"document_id": "intruder"}}
+        insert = {"vector_db_id": db_id, "chunks": [chunk]}
+        response = api.post("/v1/vector-io/insert", json_body=insert, **stranger)
+        assert 400 <= response.status < 500, f"the other principal can insert into it: {response.describe()}"
         response = api.delete(f"/v1/vector-dbs/{db_id}", **stranger)
         assert 400 <= response.status < 500, f"the other principal's DELETE answered {response.describe()}"
         api.get(f"/v1/vector-dbs/{db_id}", expect=200, **owner)
