@@ -6,6 +6,10 @@ Without paths it reads the files the tox environments write: the reference serve
 (``reports/conformance``) and each release's (``reports/<release>``). A failure's reason is
 the one its baseline gives (``fixtures/baselines/<release>.yaml``, which traces it to upstream
 behaviour), else the failing check's message.
+
+Where the same target was also certified by URL (``tools/url_agreement.py`` writes
+``reports/<folder>-by-url``), a requirement the managed run could not judge (the run-config
+checks need an operator's config) takes that run's pass or fail, marked "by URL".
 """
 
 from __future__ import annotations
@@ -50,13 +54,27 @@ class ResultsFile(BaseModel):
     claim: str = ""
 
 
-def _column(doc: ResultsFile) -> tuple[str, dict[str, str], dict[str, str]]:
-    """(label, verdict per requirement, reason per failing requirement) of one results file."""
+JUDGED = ("pass", "fail")
+
+
+def _column(doc: ResultsFile, by_url: ResultsFile | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(label, verdict per requirement, reason per failing requirement) of one results file, with
+    what the run by URL judged where the managed run could not."""
     label = str(doc.target.get("generation", "?")).split(" (")[0]
     verdicts = {entry.id: entry.verdict for entry in doc.requirements}
     failing = [entry for entry in doc.requirements if entry.verdict == "fail"]
     reasons = {entry.id: entry.expected_failure or _first_failure(entry) for entry in failing}
+    for entry in by_url.requirements if by_url else []:
+        if verdicts.get(entry.id) not in (*JUDGED, "inconclusive") and entry.verdict in JUDGED:
+            verdicts[entry.id] = f"{entry.verdict} (by URL)"
+            if entry.verdict == "fail":
+                reasons[entry.id] = f"by URL: {_first_failure(entry)}"
     return label, verdicts, reasons
+
+
+def _by_url(path: Path) -> ResultsFile | None:
+    companion = path.parent.with_name(f"{path.parent.name}-by-url") / path.name
+    return ResultsFile.model_validate_json(companion.read_bytes()) if companion.is_file() else None
 
 
 def _first_failure(entry: _Requirement) -> str:
@@ -67,7 +85,7 @@ def _first_failure(entry: _Requirement) -> str:
 
 
 def render(docs: list[tuple[Path, ResultsFile]]) -> str:
-    columns = [_column(doc) for _, doc in docs]
+    columns = [_column(doc, _by_url(path)) for path, doc in docs]
     lines = [
         "# Conformance matrix",
         "",
@@ -81,7 +99,8 @@ def render(docs: list[tuple[Path, ResultsFile]]) -> str:
         "",
         "Cells: pass, **fail**, skip (the target validly lacks the capability), not-evaluated (the run lacked",
         "something, usually a scenario config in that release's dialect), out-of-window (the requirement does",
-        "not apply to that release), inconclusive. Basis: what promised the requirement (documented,",
+        'not apply to that release), inconclusive; "by URL": judged where the target was certified by URL',
+        "(tools/url_agreement.py), as the managed run cannot. Basis: what promised the requirement (documented,",
         "contract, rfc); a failed `hardening` requirement was promised by nobody and is not a non-conformance.",
         "",
         "| requirement | basis | " + " | ".join(label for label, _, _ in columns) + " |",
@@ -92,7 +111,7 @@ def render(docs: list[tuple[Path, ResultsFile]]) -> str:
         cells = [catalog[rid].basis]
         for _, verdicts, _ in columns:
             verdict = verdicts.get(rid, "—")
-            cells.append(f"**{verdict}**" if verdict == "fail" else verdict)
+            cells.append(f"**{verdict}**" if verdict.startswith("fail") else verdict)
         lines.append(f"| {rid} | " + " | ".join(cells) + " |")
     for label, _, reasons in columns:
         if not reasons:

@@ -9,7 +9,8 @@ JWKS, the run.yaml it was started on with its environment as an env file, and th
 Each requirement of the auth and quota profiles judged pass or fail in both that run and the
 managed run (the release's results.json) must agree: the managed run judged them on the same
 kind of config. The table lists every requirement judged both ways; the exit code is 1 when one
-of those disagrees. The URL run's results.json is kept under reports/<launcher>-by-url/.
+of those disagrees. The URL run's results.json is kept beside the managed one's, in
+reports/<folder>-by-url/, where docs/matrix.md finds it.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def main() -> int:
     managed_file = args.managed or REPO / "reports" / MANAGED.get(args.launcher, args.launcher) / "results.json"
     if not managed_file.is_file():
         sys.exit(f"url_agreement: no managed results at {managed_file}: run the suite with that launcher first")
-    report = REPO / "reports" / f"{args.launcher}-by-url"
+    report = REPO / "reports" / f"{MANAGED.get(args.launcher, args.launcher)}-by-url"
     code = run_by_url(args.launcher, report, args.workers)
     print(f"url_agreement: the URL run exited {code}")
     managed, by_url = verdicts(managed_file), verdicts(report / "results.json")

@@ -78,3 +78,18 @@ def test_a_bad_entry_is_refused_naming_it(
     assert main([str(bad)]) == 2
     err = capsys.readouterr().err
     assert named in err and "Traceback" not in err, err
+
+
+def test_a_run_by_url_fills_what_the_managed_run_could_not_judge(tmp_path: Path) -> None:
+    managed = tmp_path / "release" / "results.json"
+    by_url = tmp_path / "release-by-url" / "results.json"
+    for path, verdicts in (
+        (managed, {"CFG-RUN-003": ("not-evaluated", None), "QUOTA-001": ("pass", None)}),
+        (by_url, {"CFG-RUN-003": ("fail", None), "QUOTA-001": ("fail", None)}),
+    ):
+        path.parent.mkdir()
+        path.write_text(json.dumps(doc("ogx 1.5.0", verdicts)))
+    text = render([(managed, ResultsFile.model_validate_json(managed.read_text()))])
+    assert "| CFG-RUN-003 | documented | **fail (by URL)** |" in text
+    assert "| QUOTA-001 | documented | pass |" in text  # what the managed run judged stands
+    assert "- **CFG-RUN-003**: by URL: (no baseline entry) the check's message" in text
