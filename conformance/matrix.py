@@ -73,7 +73,8 @@ def _column(doc: ResultsFile, by_url: ResultsFile | None) -> tuple[str, dict[str
 
 
 def _by_url(path: Path) -> ResultsFile | None:
-    companion = path.parent.with_name(f"{path.parent.name}-by-url") / path.name
+    folder = path.resolve().parent
+    companion = folder.with_name(f"{folder.name}-by-url") / path.name
     return ResultsFile.model_validate_json(companion.read_bytes()) if companion.is_file() else None
 
 
