@@ -19,12 +19,12 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from loopback_serving import BindError, announcement, bind, serve, url_of
 from reference_server import __version__
 from reference_server.config import ConfigError, load_config
 from reference_server.errors import StackError
-from reference_server.serving import BindError, bind, serve, url_of
 
-READY_PREFIX = "reference_server: listening on "
+READY_PREFIX = announcement("reference_server")
 EXIT_CONFIG = 2
 EXIT_STARTUP = 1
 

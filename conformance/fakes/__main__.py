@@ -11,7 +11,7 @@ import sys
 
 from conformance.fakes import garbage, jwks, ollama, validator, vllm
 from conformance.fakes.base import FakeState
-from reference_server.serving import BindError, bind, serve, url_of
+from loopback_serving import BindError, announcement, bind, serve, url_of
 
 FAKES = {
     "ollama": ollama.create_app,
@@ -21,7 +21,11 @@ FAKES = {
     "garbage": garbage.create_app,
 }
 DEFAULT_MODELS: dict[str, list[str]] = {"ollama": ollama.DEFAULT_MODELS, "vllm": vllm.DEFAULT_MODELS}
-READY = "fake {name}: listening on "
+
+
+def ready_prefix(name: str) -> str:
+    """The line a fake prints (followed by its URL) once it serves."""
+    return announcement(f"fake {name}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
-    serve(app, sock, READY.format(name=args.name) + url_of(sock, "https" if tls else "http"), **tls)
+    serve(app, sock, ready_prefix(args.name) + url_of(sock, "https" if tls else "http"), **tls)
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from conformance.fakes.__main__ import READY
+from conformance.fakes.__main__ import ready_prefix
 from conformance.launchers.process import Exited, LaunchError, ManagedProcess, free_port
 from conformance.tls import Pki
 
@@ -60,7 +60,7 @@ class FakeProcess:
             argv += ["--tls-cert", str(self.tls.server[0]), "--tls-key", str(self.tls.server[1])]
         self._generation += 1
         self.process = ManagedProcess(argv, dict(os.environ), self.workdir, f"fake-{self.label}-{self._generation}")
-        ready = self.process.wait_for_line(READY.format(name=self.name), self.timeout)
+        ready = self.process.wait_for_line(ready_prefix(self.name), self.timeout)
         if isinstance(ready, Exited):
             raise LaunchError(f"fake {self.name} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from conformance.generation import REFERENCE, Generation
 from conformance.launchers.process import Exited, LaunchError, ManagedProcess, free_port
+from loopback_serving import announcement
 
-REFERENCE_READY = "reference_server: listening on "
+# What the reference server prints once it serves (reference_server/cli.py announces it).
+REFERENCE_READY = announcement("reference_server")
 
 
 @dataclass

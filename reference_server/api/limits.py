@@ -20,7 +20,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_server.api.asgi import send_error
+from reference_server.asgi_errors import send_error
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_HEADER_BYTES = 32 * 1024

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reference_server.config.types import ExistingFile, HttpUrlText
+from reference_server.field_types import ExistingFile, HttpUrlText
 
 DEFAULT_CLAIMS_MAPPING = {
     "sub": "roles",

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reference_server.api.asgi import send_error
+from reference_server.asgi_errors import send_error
 from reference_server.auth.errors import AuthFailure
 from reference_server.auth.principal import Principal
 from reference_server.errors import StackError

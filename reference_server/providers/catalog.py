@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference_server.config.types import HttpUrlText, TlsVerify
+from reference_server.field_types import HttpUrlText, TlsVerify
 from reference_server.store.config import SqliteKVStoreConfig
 
 

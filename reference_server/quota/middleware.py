@@ -18,7 +18,7 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reference_server.api.asgi import send_error
+from reference_server.asgi_errors import send_error
 from reference_server.auth.principal import Principal
 from reference_server.config.schema import QuotaConfig
 from reference_server.errors import StackError

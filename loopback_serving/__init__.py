@@ -1,7 +1,8 @@
 """Bind a loopback-friendly socket and serve an ASGI app on it, announcing readiness once.
 
-Shared by the reference server's CLI and the suite's fakes: both print one line on stdout the
-moment uvicorn really accepts requests, which is what launchers wait on instead of polling.
+Shared by the reference server's CLI and the suite's fakes, which import nothing of each other:
+both print one line on stdout, ``<name>: listening on URL``, the moment uvicorn really accepts
+requests, and the suite's launchers wait for that line (`announcement`) instead of polling.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ import uvicorn
 
 class BindError(Exception):
     pass
+
+
+def announcement(name: str) -> str:
+    """What a server called ``name`` prints, followed by its URL, once it serves."""
+    return f"{name}: listening on "
 
 
 def bind(host: str, port: int) -> socket.socket:
