@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from conformance.fakes.handle import FakeProcess  # noqa: E402
-from conformance.launchers.base import REFERENCE_READY  # noqa: E402
 from conformance.launchers.process import Exited, ManagedProcess, free_port  # noqa: E402
+from conformance.launchers.reference import REFERENCE_READY  # noqa: E402
 
 CONFIG = """version: 2
 image_name: bench

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance.fakes.handle import FakeProcess
-from conformance.launchers.base import REFERENCE_READY
 from conformance.launchers.process import Exited, ManagedProcess
+from conformance.launchers.reference import REFERENCE_READY
 from tests.suite.harness import SERVE
 
 # The example provider package holds suite checks, run by tests/suite/test_extensions.py through
