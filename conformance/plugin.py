@@ -23,7 +23,6 @@ from typing import TypeVar
 
 import pytest
 
-from conformance import __version__
 from conformance.catalog import Requirement, full_catalog
 from conformance.generation import Generation
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
@@ -38,6 +37,7 @@ from conformance.scenarios import ScenarioPool
 from conformance.secrets import SECRETS
 from conformance.settings import Settings, aim_collection, asked, settings_from
 from conformance.target import NotLlamaStack, Target, detect_generation, redact_url
+from conformance.version import __version__
 
 CORE_SCENARIO = "core"
 

@@ -95,3 +95,24 @@ def test_no_two_modules_of_the_suite_import_each_other() -> None:
         f"{a} <-> {b}" for a, targets in graph.items() for b in targets if a < b and b in graph and a in graph[b]
     )
     assert not mutual, mutual
+
+
+def test_the_public_face_is_whole_and_importable() -> None:
+    import conformance
+
+    public = set(conformance.__all__) - {"__version__"}
+    assert public == set(conformance._PUBLIC), "conformance.__all__ and its table of public names differ"
+    missing = [name for name in sorted(public) if getattr(conformance, name, None) is None]
+    assert not missing, missing
+
+
+def test_nothing_outside_the_suite_imports_its_internals_for_checks() -> None:
+    """A third-party check (the example provider) is written against ``conformance`` alone."""
+    example = REPO / "tests" / "example_provider" / "acme_conformance"
+    internal = sorted(
+        f"{path.name} imports {target}"
+        for path in example.glob("*.py")
+        for target in imports(path)
+        if target.startswith("conformance.")
+    )
+    assert not internal, internal

@@ -1,15 +1,11 @@
-"""ACME's checks: ordinary suite checks, using the suite's fixtures and its requirement marker."""
+"""ACME's checks: ordinary suite checks, written against the suite's public names (``conformance``)
+only: its fixtures, their types, its requirement marker and its shape helpers."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.checks.shapes import expect_data_list, model_provider
-from conformance.http import RecordingClient
-from conformance.outcomes import not_evaluated
-from conformance.settings import Settings
-
-requirement = pytest.mark.requirement
+from conformance import RecordingClient, Settings, expect_data_list, model_provider, not_evaluated, requirement
 
 
 @pytest.fixture
