@@ -23,14 +23,14 @@ FAKES = {
 DEFAULT_MODELS: dict[str, list[str]] = {"ollama": ollama.DEFAULT_MODELS, "vllm": vllm.DEFAULT_MODELS}
 
 
-def ready_prefix(name: str) -> str:
+def ready_prefix(kind: str) -> str:
     """The line a fake prints (followed by its URL) once it serves."""
-    return announcement(f"fake {name}")
+    return announcement(f"fake {kind}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.fakes")
-    parser.add_argument("name", choices=sorted(FAKES))
+    parser.add_argument("kind", choices=sorted(FAKES))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--models", default=None, help="comma-separated model names the fake serves")
     parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM)")
@@ -40,16 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tls-cert and --tls-key go together")
     state = FakeState()
     state.models = (
-        [m for m in args.models.split(",") if m] if args.models is not None else list(DEFAULT_MODELS.get(args.name, []))
+        [m for m in args.models.split(",") if m] if args.models is not None else list(DEFAULT_MODELS.get(args.kind, []))
     )
-    app = FAKES[args.name](state)
+    app = FAKES[args.kind](state)
     try:
         sock = bind("127.0.0.1", args.port)
     except BindError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
-    serve(app, sock, ready_prefix(args.name) + url_of(sock, "https" if tls else "http"), **tls)
+    serve(app, sock, ready_prefix(args.kind) + url_of(sock, "https" if tls else "http"), **tls)
     return 0
 
 

@@ -22,7 +22,7 @@ from conformance.tls import Pki
 class FakeProcess:
     def __init__(
         self,
-        name: str,
+        kind: str,
         workdir: Path,
         *,
         models: list[str] | None = None,
@@ -32,8 +32,8 @@ class FakeProcess:
         label: str | None = None,
         tls: Pki | None = None,
     ) -> None:
-        self.name = name
-        self.label = label or name  # tells two fakes of one kind apart in logs
+        self.kind = kind  # which fake: ollama, vllm, jwks, validator, garbage
+        self.label = label or kind  # tells two fakes of one kind apart in logs
         self.workdir = workdir
         self.models = models
         self.timeout = timeout
@@ -53,16 +53,16 @@ class FakeProcess:
     def up(self) -> None:
         if self.running:
             return
-        argv = [sys.executable, "-m", "conformance.fakes", self.name, "--port", str(self.port)]
+        argv = [sys.executable, "-m", "conformance.fakes", self.kind, "--port", str(self.port)]
         if self.models is not None:
             argv += ["--models", ",".join(self.models)]
         if self.tls is not None:
             argv += ["--tls-cert", str(self.tls.server[0]), "--tls-key", str(self.tls.server[1])]
         self._generation += 1
         self.process = ManagedProcess(argv, dict(os.environ), self.workdir, f"fake-{self.label}-{self._generation}")
-        ready = self.process.wait_for_line(ready_prefix(self.name), self.timeout)
+        ready = self.process.wait_for_line(ready_prefix(self.kind), self.timeout)
         if isinstance(ready, Exited):
-            raise LaunchError(f"fake {self.name} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
+            raise LaunchError(f"fake {self.kind} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
 
     def down(self) -> None:
         if self.process is not None:
