@@ -32,7 +32,7 @@ from conformance.outcomes import inconclusive, not_evaluated, out_of_window
 from conformance.quota_probe import Spent, measure, read
 from conformance.report import LAUNCHER_HINT
 from conformance.reporter import Reporter, generation_label
-from conformance.results import NOTE, ResultCollector
+from conformance.results import CURL, NOTE, REQUIREMENT, SERVER_LOG, ResultCollector
 from conformance.scenarios import ScenarioPool
 from conformance.secrets import SECRETS
 from conformance.settings import Settings, aim_collection, asked, settings_from
@@ -158,7 +158,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             keep = False
         (selected if keep else deselected).append(item)
         for requirement_id in ids:
-            item.user_properties.append(("requirement", requirement_id))
+            item.user_properties.append((REQUIREMENT, requirement_id))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
@@ -197,10 +197,10 @@ def pytest_runtest_makereport(
         return report
     exchanges = item.stash.get(EXCHANGES, None)
     if report.when == "call":
-        report.user_properties.extend(("server-log", f"servers/{name}/") for name in item.stash.get(SERVER_LOGS, []))
+        report.user_properties.extend((SERVER_LOG, f"servers/{name}/") for name in item.stash.get(SERVER_LOGS, []))
     if report.failed and exchanges:
         curls = [exchange.curl() for exchange in exchanges[-3:]]
-        report.user_properties.extend(("curl", line) for line in curls)
+        report.user_properties.extend((CURL, line) for line in curls)
         report.sections.append(("reproduce with curl", "\n".join(curls)))
     return _scrubbed(report)
 

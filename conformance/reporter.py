@@ -20,7 +20,7 @@ from conformance.gate import GateResult, judge
 from conformance.http import TOKEN_ENV, URL_ENV
 from conformance.outcomes import FAIL, INCONCLUSIVE, PASS
 from conformance.report import results_document, terminal_lines, write_reports
-from conformance.results import ResultCollector
+from conformance.results import REQUIREMENT, ResultCollector
 from conformance.secrets import SECRETS
 from conformance.settings import Settings
 from conformance.target import redact_url
@@ -81,7 +81,7 @@ class Reporter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
-        tracked = any(name == "requirement" for name, _ in report.user_properties)
+        tracked = any(name == REQUIREMENT for name, _ in report.user_properties)
         if report.failed and not tracked and report.nodeid not in self.untracked_failures:
             self.untracked_failures.append(report.nodeid)
 

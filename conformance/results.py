@@ -13,7 +13,12 @@ import pytest
 from conformance.catalog import Requirement
 from conformance.outcomes import FAIL, PASS, combine, split_skip_reason
 
-# A check's user property that becomes its message when it passes.
+# The user properties a check's report carries (the plugin writes them, this module reads them):
+# the requirement ids it verifies, the folders of the server logs behind it, the curl lines of its
+# last requests, and what a passing check wants said (its message).
+REQUIREMENT = "requirement"
+SERVER_LOG = "server-log"
+CURL = "curl"
 NOTE = "note"
 
 
@@ -59,16 +64,16 @@ class ResultCollector:
         self._checks: dict[str, CheckResult] = {}
 
     def add(self, report: pytest.TestReport) -> None:
-        ids = [str(value) for name, value in report.user_properties if name == "requirement"]
+        ids = [str(value) for name, value in report.user_properties if name == REQUIREMENT]
         if not ids:
             return
         check = self._checks.setdefault(report.nodeid, CheckResult(report.nodeid, ids))
         check.duration += report.duration
-        check.server_logs += [str(v) for name, v in report.user_properties if name == "server-log"]
+        check.server_logs += [str(v) for name, v in report.user_properties if name == SERVER_LOG]
         if report.failed:
             if check.outcome != FAIL:
                 check.outcome, check.message = FAIL, _failure_message(report)
-            check.curl = [str(v) for name, v in report.user_properties if name == "curl"] or check.curl
+            check.curl = [str(v) for name, v in report.user_properties if name == CURL] or check.curl
         elif report.skipped and check.outcome != FAIL:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             check.outcome, check.message = split_skip_reason(str(reason))
