@@ -49,6 +49,8 @@ class Scenario:
     tls: bool = False
     # ``https: true``: the server itself speaks HTTPS with that certificate (implies tls).
     https: bool = False
+    # The requirements whose checks launch it (data for a reader; tests/suite holds it true).
+    requirements: tuple[str, ...] = ()
 
     def config_for(self, dialects: tuple[str, ...]) -> Path:
         """The config of the first of ``dialects`` (a release's own, then older ones it reads)."""
@@ -81,7 +83,12 @@ def load_scenario(fixtures: Path, name: str) -> Scenario:
     if not isinstance(tls, bool) or not isinstance(https, bool):
         not_evaluated(f"{meta_path}: tls and https must be true or false")
     description = str(meta.get("description", ""))
-    return Scenario(name, folder, description, env, dict(sections["fakes"]), configs, tls or https, https)
+    requirements = meta.get("requirements") or []
+    if not isinstance(requirements, list) or not all(isinstance(r, str) for r in requirements):
+        not_evaluated(f"{meta_path}: requirements must be a list of requirement ids")
+    return Scenario(
+        name, folder, description, env, dict(sections["fakes"]), configs, tls or https, https, tuple(requirements)
+    )
 
 
 @dataclass

@@ -8,6 +8,8 @@ Contract with operators and launchers:
   printed on stdout, so a launcher can wait on it instead of polling.
 """
 
+# Requirements (conformance/catalog.yaml): CFG-TLS-001
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,8 @@ Two phases: `Stack.build` opens the store and instantiates providers (no network
 before the server accepts a single request.
 """
 
+# Requirements (conformance/catalog.yaml): REG-RUNTIME-001, REG-MISSING-003
+
 from __future__ import annotations
 
 import logging

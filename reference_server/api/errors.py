@@ -6,6 +6,8 @@ last one (for 429), so every error here uses it, routing misses included. Valida
 name the offending field instead of dumping pydantic's repr.
 """
 
+# Requirements (conformance/catalog.yaml): CORE-ERR-004
+
 from __future__ import annotations
 
 import logging

@@ -10,6 +10,10 @@ Requests name our model id; the backend is called with the provider's model id, 
 name our id again.
 """
 
+# Requirements (conformance/catalog.yaml): INF-CHAT-001, INF-CHAT-002, INF-OPENAI-001, INF-OPENAI-002,
+#   INF-OPENAI-003, INF-EMBED-001, INF-ERR-001, INF-V1-CHAT-001, INF-V1-CHAT-002,
+#   INF-V1-COMPLETION-001, INF-V1-EMBED-001, INF-V1-ERR-001
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,7 @@
 """Health, version and the route listing: what probes and discovery read first."""
 
+# Requirements (conformance/catalog.yaml): CORE-HEALTH-001, CORE-VERSION-001, CORE-ROUTES-001
+
 from __future__ import annotations
 
 from fastapi import Request

@@ -4,6 +4,9 @@ Every model answer (list, get, register) also carries the OpenAI model fields (`
 ``object``, ``created``, ``owned_by``), and the listing ``object: list``, as releases since
 0.4.0 answer, so clients of either era read them."""
 
+# Requirements (conformance/catalog.yaml): CORE-MODELS-001, CORE-MODELS-003, CORE-MODELS-004,
+#   CORE-MODELS-005, CORE-ERR-001, CORE-ERR-003
+
 from __future__ import annotations
 
 from fastapi import Request

@@ -1,5 +1,7 @@
 """``/v1/providers``: what is configured, with secrets redacted and disabled entries absent."""
 
+# Requirements (conformance/catalog.yaml): CORE-PROVIDERS-001, CORE-PROVIDERS-002
+
 from __future__ import annotations
 
 from fastapi import Request

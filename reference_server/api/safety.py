@@ -1,5 +1,7 @@
 """``/v1/shields`` (list, get, register) and ``POST /v1/safety/run-shield``."""
 
+# Requirements (conformance/catalog.yaml): SAFE-SHIELD-001, SAFE-RUN-001, SAFE-RUN-004
+
 from __future__ import annotations
 
 from typing import Any, Literal

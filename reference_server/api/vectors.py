@@ -5,6 +5,8 @@ inference provider; a vector that does not have the db's dimension is refused be
 is stored.
 """
 
+# Requirements (conformance/catalog.yaml): VEC-DB-001, VEC-IO-001, VEC-IO-002, VEC-IO-003, VEC-IO-004
+
 from __future__ import annotations
 
 import math

@@ -8,6 +8,8 @@ attributes makes the token its own namespace (the documented rule); we store a d
 token instead of the token, so no secret lands in the registry.
 """
 
+# Requirements (conformance/catalog.yaml): AUTH-CUSTOM-001, AUTH-CUSTOM-002, AUTH-CUSTOM-003
+
 from __future__ import annotations
 
 import hashlib

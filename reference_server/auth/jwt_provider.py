@@ -12,6 +12,9 @@
   ends, whichever is first), so the signature is checked once per token, not per request.
 """
 
+# Requirements (conformance/catalog.yaml): AUTH-JWT-001, AUTH-JWT-002, AUTH-JWT-004, AUTH-JWT-005,
+#   AUTH-JWT-007, AUTH-JWT-008
+
 from __future__ import annotations
 
 import asyncio

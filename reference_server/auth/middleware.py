@@ -6,6 +6,8 @@ who has not proven who they are (quota comes after it, unlike upstream).
 the token.
 """
 
+# Requirements (conformance/catalog.yaml): AUTH-PUBLIC-002
+
 from __future__ import annotations
 
 from collections.abc import MutableMapping

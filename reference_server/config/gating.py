@@ -10,6 +10,10 @@ This module therefore walks the known top-level sections itself and hands everyt
 plain substitution.
 """
 
+# Requirements (conformance/catalog.yaml): CORE-DISABLED-001, CFG-GATE-001, CFG-GATE-002,
+#   CFG-GATE-003, CFG-GATE-004, CFG-GATE-005, REG-ENV-001, REG-ENV-002, VEC-STARTER-001,
+#   VEC-STARTER-002, SAFE-GATE-001
+
 from __future__ import annotations
 
 import logging

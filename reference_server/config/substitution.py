@@ -22,6 +22,9 @@ Typed coercion (empty -> None, true/false -> bool, numerals -> int/float) applie
 strings in which a substitution happened, so a quoted ``"8080"`` stays a string.
 """
 
+# Requirements (conformance/catalog.yaml): CORE-PLACEHOLDER-001, CFG-ENV-001, CFG-ENV-002,
+#   CFG-ENV-003, CFG-ENV-004, CFG-ENV-005, CFG-ENV-006, CFG-ENV-007, CFG-ENV-009, CFG-ENV-013
+
 from __future__ import annotations
 
 import math

@@ -6,6 +6,9 @@ the URL, and the same process serves normally once Ollama answers again: nothing
 reachability is cached.
 """
 
+# Requirements (conformance/catalog.yaml): START-OLLAMA-001, START-OLLAMA-002, START-OLLAMA-003,
+#   START-OLLAMA-004, START-OLLAMA-005, START-OLLAMA-006, REG-MISSING-001, INF-BACKEND-001
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,7 @@
 """``remote::vllm``: an OpenAI-compatible server at ``url`` (which includes ``/v1``)."""
 
+# Requirements (conformance/catalog.yaml): REG-MISSING-002, REG-TOKEN-001
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,8 @@ Each increment is one atomic round trip (an upsert with RETURNING; INCR), so the
 exact however many requests, threads or processes race for the last unit of a budget.
 """
 
+# Requirements (conformance/catalog.yaml): QUOTA-004, QUOTA-005
+
 from __future__ import annotations
 
 from typing import Protocol

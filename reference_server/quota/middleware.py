@@ -12,6 +12,8 @@ the limit the answer is the seed's 429 ``{"error": {"message": "Quota exceeded"}
 never a silent pass.
 """
 
+# Requirements (conformance/catalog.yaml): QUOTA-001, QUOTA-002, QUOTA-003, QUOTA-008
+
 from __future__ import annotations
 
 import time

@@ -7,6 +7,9 @@ resource looks absent (404), never forbidden, so its existence does not leak. Re
 run.yaml, or registered while auth is off, have no owner and are visible to everyone.
 """
 
+# Requirements (conformance/catalog.yaml): ABAC-001, ABAC-002, ABAC-003, ABAC-004, ABAC-005,
+#   AUTH-CUSTOM-004
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,8 @@ Start-up registration and ``POST /v1/models`` must agree to the letter (a config
 a request that succeeds), so both go through `build_model`.
 """
 
+# Requirements (conformance/catalog.yaml): CFG-MODEL-001
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,7 @@
 """Shields: the registration rules shared by run.yaml and ``POST /v1/shields``."""
 
+# Requirements (conformance/catalog.yaml): SAFE-REG-001, SAFE-REG-002
+
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -6,6 +6,8 @@ dimension must be the model's. A mismatch found at registration is a 400; found 
 time it would corrupt the index.
 """
 
+# Requirements (conformance/catalog.yaml): VEC-DB-002
+
 from __future__ import annotations
 
 from collections.abc import Callable

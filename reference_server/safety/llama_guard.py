@@ -8,6 +8,8 @@ misbehaving, a 502, because a shield must never let a message through on an answ
 not read.
 """
 
+# Requirements (conformance/catalog.yaml): SAFE-RUN-002, SAFE-RUN-003, SAFE-SEED-001
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable

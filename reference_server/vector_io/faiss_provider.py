@@ -7,6 +7,8 @@ acknowledged. At start-up the index is rebuilt from those rows, so it survives a
 product index scores by cosine similarity. faiss is imported only when a config uses it.
 """
 
+# Requirements (conformance/catalog.yaml): VEC-PERSIST-001
+
 from __future__ import annotations
 
 import base64

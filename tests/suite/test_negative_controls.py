@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from conformance.catalog import load_catalog
+from conformance.scenarios import DEFAULT_FIXTURES as FIXTURES
+from conformance.scenarios import load_scenario
 from tests.suite.harness import CHECKS, SERVE, defect_launcher, results, run_pytest
 from tests.suite.test_negative_controls_url import CONFIG_CONTROLS, DRIFT_CONTROLS
 
@@ -56,6 +58,13 @@ def test_the_harness_passes_everything_without_a_defect(tmp_path: Path) -> None:
     needs_config = {rid for rid, r in load_catalog().items() if r.profile == "run-config"}
     assert {verdicts[rid]["verdict"] for rid in needs_config} == {"not-evaluated"}, verdicts
     assert {entry["verdict"] for rid, entry in verdicts.items() if rid not in needs_config} == {"pass"}, verdicts
+    # each scenario lists the requirements whose checks launched it (their server logs say which)
+    launched: dict[str, set[str]] = {}
+    for rid, entry in verdicts.items():
+        for log in (log for check in entry["checks"] for log in check.get("server_logs", [])):
+            launched.setdefault(log.split("/")[1].rsplit("-", 1)[0], set()).add(rid)
+    listed = {s.name: set(load_scenario(FIXTURES, s.name).requirements) for s in (FIXTURES / "scenarios").iterdir()}
+    assert {name: ids for name, ids in listed.items() if ids} == launched
 
 
 def test_quota_checks_without_a_quota_are_inconclusive(tmp_path: Path) -> None:
