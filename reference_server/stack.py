@@ -18,9 +18,8 @@ from typing import Any, TypeVar
 from reference_server.config.loader import StackConfig
 from reference_server.errors import NotFound, NotImplementedHere, StackError, StartupFailure
 from reference_server.providers.base import ProviderHandle
-from reference_server.providers.ollama import OllamaProvider
+from reference_server.providers.catalog import PROVIDER_SPECS, resolve
 from reference_server.providers.remote import RemoteInferenceProvider
-from reference_server.providers.vllm import VLLMProvider
 from reference_server.quota.counters import Counter, build_counter
 from reference_server.resources.models import Model
 from reference_server.resources.registry import ModelRegistry, ShieldRegistry, VectorDBRegistry
@@ -29,19 +28,18 @@ from reference_server.resources.vector_dbs import VectorDB
 from reference_server.safety.llama_guard import LlamaGuardSafety
 from reference_server.store.kvstore import SqliteKVStore
 from reference_server.vector_io.base import VectorIOProvider
-from reference_server.vector_io.faiss_provider import FaissVectorIO
-from reference_server.vector_io.sqlite_vec_provider import SqliteVecVectorIO
-
-PROVIDER_CLASSES: dict[tuple[str, str], type[ProviderHandle]] = {
-    ("inference", "remote::ollama"): OllamaProvider,
-    ("inference", "remote::vllm"): VLLMProvider,
-    ("vector_io", "inline::faiss"): FaissVectorIO,
-    ("vector_io", "inline::sqlite-vec"): SqliteVecVectorIO,
-    ("safety", "inline::llama-guard"): LlamaGuardSafety,
-}
-
 
 P = TypeVar("P", bound=ProviderHandle)
+
+
+def _implementation(api: str, provider_type: str) -> type[ProviderHandle]:
+    spec = PROVIDER_SPECS.get((api, provider_type))
+    if spec is None or spec.implementation is None:
+        return ProviderHandle  # validated and listed, health "Not Implemented"
+    kind: type[ProviderHandle] = resolve(spec.implementation)
+    return kind
+
+
 log = logging.getLogger("reference_server.stack")
 
 
@@ -75,8 +73,9 @@ class Stack:
         providers: list[ProviderHandle] = []
         try:
             for p in config.providers:
-                kind = PROVIDER_CLASSES.get((p.api, p.provider_type), ProviderHandle)
-                providers.append(kind(p.api, p.provider_id, p.provider_type, p.config))
+                providers.append(
+                    _implementation(p.api, p.provider_type)(p.api, p.provider_id, p.provider_type, p.config)
+                )
             quota = run.server.quota
             counter = build_counter(quota.kvstore) if quota is not None else None  # fails here, not mid-request
             return cls(

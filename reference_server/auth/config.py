@@ -52,6 +52,3 @@ class OAuth2TokenConfig(_Strict):
 class CustomAuthConfig(_Strict):
     endpoint: HttpUrlText
     timeout_s: float = Field(default=5.0, gt=0, le=60)
-
-
-AUTH_CONFIGS: dict[str, type[BaseModel]] = {"oauth2_token": OAuth2TokenConfig, "custom": CustomAuthConfig}

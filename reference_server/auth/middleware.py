@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference_server.asgi_errors import send_error
+from reference_server.auth.catalog import AUTH_PROVIDERS
 from reference_server.auth.errors import AuthFailure
 from reference_server.auth.principal import Principal
 from reference_server.errors import StackError
@@ -70,9 +71,5 @@ class AuthMiddleware:
 
 
 def build_authenticator(provider_type: str, config: Any) -> Authenticator:
-    from reference_server.auth.custom_provider import CustomAuthProvider
-    from reference_server.auth.jwt_provider import OAuth2TokenProvider
-
-    if provider_type == "oauth2_token":
-        return OAuth2TokenProvider(config)
-    return CustomAuthProvider(config)
+    authenticator: Authenticator = AUTH_PROVIDERS[provider_type].build(config)
+    return authenticator

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from reference_server.auth.config import AUTH_CONFIGS
+from reference_server.auth.catalog import AUTH_PROVIDERS
 from reference_server.config import bounded_yaml
 from reference_server.config.errors import ConfigError, join_path
 from reference_server.config.gating import resolve
@@ -230,7 +230,7 @@ def _check_auth(run: RunConfig) -> tuple[str, BaseModel] | None:
             "custom access policies are not supported; remove it to use the built-in owner policy (see README)",
         )
     try:
-        typed = AUTH_CONFIGS[auth.provider_type].model_validate(auth.config)
+        typed = AUTH_PROVIDERS[auth.provider_type].config_model.model_validate(auth.config)
     except ValidationError as exc:
         raise _first_error(exc, "server.auth.config") from None
     return auth.provider_type, typed

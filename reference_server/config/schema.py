@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reference_server.auth.catalog import AUTH_PROVIDERS
 from reference_server.store.config import RedisKVStoreConfig, SqliteKVStoreConfig
 
 KNOWN_APIS = frozenset(
@@ -96,9 +97,16 @@ class AuthConfig(_Strict):
     """Both shapes the world uses: the seed's ``provider_type`` + ``config`` and the later
     ``provider_config: {type: ...}``. They are normalised to ``provider_type`` + ``config``."""
 
-    provider_type: Literal["oauth2_token", "custom"]
+    provider_type: str
     config: dict[str, Any] = Field(default_factory=dict)
     access_policy: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("provider_type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in AUTH_PROVIDERS:
+            raise ValueError(f"unknown auth provider type {value!r}; known: {', '.join(sorted(AUTH_PROVIDERS))}")
+        return value
 
     @model_validator(mode="before")
     @classmethod

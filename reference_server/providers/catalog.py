@@ -1,14 +1,18 @@
-"""Which ``provider_type`` serves which API, and what its ``config`` must look like.
+"""Which ``provider_type`` serves which API: its ``config`` model, its implementation, and what
+its shields need.
 
 One table, looked up by ``(api, provider_type)``: the loader validates configs against it and
-the stack builder instantiates providers from it. Types the seed page names are all here; the
-ones whose behaviour has not been built yet are accepted and validated, and show up in
-``/v1/providers`` with health "Not Implemented".
+checks the config's shields with it, the stack builder instantiates providers from it. Types the
+seed page names are all here; the ones whose behaviour has not been built yet are accepted and
+validated, and show up in ``/v1/providers`` with health "Not Implemented". Implementations are
+named (``module:attribute``), not imported: they sit in higher layers (vector_io, safety), and a
+server that does not configure faiss never imports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,21 +55,42 @@ class OpenConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def resolve(reference: str) -> Any:
+    """``"package.module:attribute"`` -> that attribute."""
+    module, _, attribute = reference.partition(":")
+    return getattr(import_module(module), attribute)
+
+
 @dataclass(frozen=True)
 class ProviderSpec:
     api: str
     provider_type: str
     config_model: type[BaseModel]
+    # The ProviderHandle subclass that serves it; None: accepted, listed, not implemented.
+    implementation: str | None = None
+    # What a shield of this (safety) type needs before it may be registered, if anything.
+    shield_check: str | None = None
 
 
 _SPECS = [
-    ProviderSpec("inference", "remote::ollama", OllamaConfig),
-    ProviderSpec("inference", "remote::vllm", VLLMConfig),
+    ProviderSpec("inference", "remote::ollama", OllamaConfig, "reference_server.providers.ollama:OllamaProvider"),
+    ProviderSpec("inference", "remote::vllm", VLLMConfig, "reference_server.providers.vllm:VLLMProvider"),
     ProviderSpec("inference", "remote::bedrock", OpenConfig),
     ProviderSpec("inference", "inline::meta-reference", OpenConfig),
-    ProviderSpec("vector_io", "inline::faiss", FaissConfig),
-    ProviderSpec("vector_io", "inline::sqlite-vec", SqliteVecConfig),
-    ProviderSpec("safety", "inline::llama-guard", LlamaGuardConfig),
+    ProviderSpec("vector_io", "inline::faiss", FaissConfig, "reference_server.vector_io.faiss_provider:FaissVectorIO"),
+    ProviderSpec(
+        "vector_io",
+        "inline::sqlite-vec",
+        SqliteVecConfig,
+        "reference_server.vector_io.sqlite_vec_provider:SqliteVecVectorIO",
+    ),
+    ProviderSpec(
+        "safety",
+        "inline::llama-guard",
+        LlamaGuardConfig,
+        "reference_server.safety.llama_guard:LlamaGuardSafety",
+        shield_check="reference_server.safety.llama_guard:require_guard_model",
+    ),
     ProviderSpec("safety", "remote::bedrock", OpenConfig),
     ProviderSpec("agents", "inline::meta-reference", OpenConfig),
     ProviderSpec("telemetry", "inline::meta-reference", OpenConfig),

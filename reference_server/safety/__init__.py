@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reference_server.providers.catalog import PROVIDER_SPECS, resolve
 from reference_server.resources.models import Model
 from reference_server.resources.shields import Shield
-from reference_server.safety.llama_guard import require_guard_model
 
 ShieldCheck = Callable[[Shield, Callable[[str], Model | None]], None]
 
-# Provider type -> what its shields need; types not listed need nothing this server can check.
-SHIELD_CHECKS: dict[str, ShieldCheck] = {"inline::llama-guard": require_guard_model}
-
 
 def check_shield(provider_type: str, shield: Shield, find_model: Callable[[str], Model | None]) -> None:
-    check = SHIELD_CHECKS.get(provider_type)
-    if check is not None:
+    """What the provider type's table entry says its shields need (types without an entry in
+    ``shield_check`` need nothing this server can check)."""
+    spec = PROVIDER_SPECS.get(("safety", provider_type))
+    if spec is not None and spec.shield_check is not None:
+        check: ShieldCheck = resolve(spec.shield_check)
         check(shield, find_model)

@@ -978,24 +978,24 @@ def _category_dropped(verdict: Any) -> Any:
 
 def shield_checks_skipped() -> None:
     """Register any shield, whatever its model: upstream finds out on the first run-shield."""
-    from reference_server import safety
+    from reference_server.safety import llama_guard
 
-    safety.SHIELD_CHECKS.clear()
+    llama_guard.require_guard_model = lambda shield, find_model: None
 
 
 def shield_name_checked_only() -> None:
     """Take one of Meta's guard names on trust, registered or not (llama-stack 0.2.12's
     register_shield checks only the name): a made-up name is still refused, a real one never."""
-    from reference_server import safety
+    from reference_server.safety import llama_guard
 
     guard_names = {f"meta-llama/Llama-Guard-3-{size}" for size in ("1B", "8B", "11B-Vision")}
-    checked = safety.SHIELD_CHECKS["inline::llama-guard"]
+    checked = llama_guard.require_guard_model
 
     def by_name(shield: Any, find_model: Any) -> None:
         if shield.provider_resource_id not in guard_names:
             checked(shield, find_model)
 
-    safety.SHIELD_CHECKS["inline::llama-guard"] = by_name
+    llama_guard.require_guard_model = by_name
 
 
 def config_shields_dropped() -> None:

@@ -199,6 +199,12 @@ def test_auth_config_is_validated_at_load_time() -> None:
     assert error.path == "server.auth.config.jwks.uri"
 
 
+def test_an_unknown_auth_type_is_refused_naming_the_known_ones() -> None:
+    error = error_of(MINIMAL + "server:\n  auth:\n    provider_type: kerberos\n")
+    assert error.path == "server.auth.provider_type"
+    assert "'kerberos'" in str(error) and "custom, oauth2_token" in str(error)
+
+
 def test_access_policy_is_refused_rather_than_ignored() -> None:
     text = MINIMAL + (
         "server:\n  auth:\n    provider_type: custom\n    config: {endpoint: http://x}\n"
