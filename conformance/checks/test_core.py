@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from conformance.checks.shapes import (
@@ -20,10 +18,7 @@ from conformance.checks.shapes import (
     unique_id,
 )
 from conformance.http import RecordingClient, require_authorised
-from conformance.outcomes import inconclusive, not_evaluated
-from conformance.plugin import ScenarioAccess
 from conformance.settings import Settings
-from conformance.tls import plain_http_status
 
 requirement = pytest.mark.requirement
 CLIENT_ERRORS = range(400, 500)
@@ -188,27 +183,3 @@ def test_no_unexpanded_placeholder_in_listings(stack_api: RecordingClient) -> No
     texts = _listing_texts(stack_api)
     leaks = [path for path in ("/v1/providers", "/v1/models") if "${env." in texts[path]]
     assert not leaks, f"unexpanded '${{env.' appears in {leaks}"
-
-
-def expect_no_plain_http(url: str, timeout: float) -> None:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "", parts.port or 443
-    try:
-        status = plain_http_status(host, port, timeout)
-    except OSError as exc:
-        inconclusive(f"cannot connect to {host}:{port} to send it plain HTTP: {exc}")
-    assert status is None or not 200 <= status < 300, (
-        f"{host}:{port} serves plain HTTP beside TLS: an unencrypted GET /v1/health answered {status}"
-    )
-
-
-@requirement("CORE-TLS-001")
-def test_url_https_port_serves_no_plain_http(stack_settings: Settings) -> None:
-    if not (stack_settings.url or "").startswith("https://"):
-        not_evaluated("needs an https:// --stack-url")
-    expect_no_plain_http(stack_settings.url or "", stack_settings.request_timeout)
-
-
-@requirement("CORE-TLS-001")
-def test_https_scenario_serves_no_plain_http(scenarios: ScenarioAccess) -> None:
-    expect_no_plain_http(scenarios.pool.shared("tls").url, scenarios.settings.request_timeout)

@@ -95,4 +95,7 @@ def test_a_target_that_dies_half_way(servers: ServerFactory, tmp_path: Path) -> 
         cwd=tmp_path,
     )
     assert done.returncode == 1, done.stdout[-1500:]
-    assert set(verdicts(tmp_path).values()) == {"fail"}, verdicts(tmp_path)
+    found = verdicts(tmp_path)
+    # no TLS port to probe on an http:// target; everything that talks to it fails
+    assert found.pop("CORE-TLS-001") == "not-evaluated"
+    assert set(found.values()) == {"fail"}, found

@@ -40,6 +40,7 @@ def test_url_mode_passes_core_and_leaves_config_not_evaluated(hand_started: Serv
         "target http://127.0.0.1" in done.stdout and "generation reference (detected from /v1/version)" in done.stdout
     )
     result = verdicts(tmp_path)
+    assert result.pop("CORE-TLS-001") == "not-evaluated"  # an http:// URL has no TLS port to probe
     assert {v for k, v in result.items() if k.startswith("CORE-")} == {"pass"}
     assert {v for k, v in result.items() if k.startswith("CFG-")} == {"not-evaluated"}
     black_box = ("VEC-DB-001", "VEC-IO-001", "SAFE-SHIELD-001", "SAFE-RUN-001", "SAFE-REG-001")
@@ -203,6 +204,7 @@ def test_refused_credentials_are_inconclusive_and_fail_the_run(tmp_path: Path) -
     assert done.returncode == 1, done.stdout[-2000:]
     result = verdicts(tmp_path)
     assert result.pop("CORE-HEALTH-001") == "pass"  # the one route the wall leaves open
+    assert result.pop("CORE-TLS-001") == "pass"  # a plain-HTTP probe of the TLS port needs no credentials
     assert set(result.values()) == {"inconclusive"}, result
 
 
@@ -267,8 +269,10 @@ def test_access_checks_against_a_url_with_two_principals(
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout[-2000:]
-    # ABAC-003 (sharing attributes) needs the launched issuer's tokens: not evaluated against a URL
-    assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass", "ABAC-003": "not-evaluated"}
+    # ABAC-003 (sharing attributes) needs the launched issuer's tokens, this target serves no vector
+    # dbs (ABAC-004), and shields are never registered in a deployment (ABAC-005): not evaluated
+    not_here = dict.fromkeys(("ABAC-003", "ABAC-004", "ABAC-005"), "not-evaluated")
+    assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass", **not_here}
 
 
 def test_relative_paths_in_a_launcher_command_are_the_users(tmp_path: Path) -> None:
