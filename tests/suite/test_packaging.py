@@ -10,7 +10,16 @@ from pathlib import Path
 
 from tests.suite.harness import REPO, results, run_pytest, run_suite_command
 
-BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "conformance", "reference_server", "fixtures")
+BUILD_INPUTS = (
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+    "conformance",
+    "reference_server",
+    "loopback_serving",
+    "fixtures",
+)
 
 
 def copy_build_inputs(target: Path) -> Path:
