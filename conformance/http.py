@@ -136,6 +136,14 @@ def require_authorised(response: Response, expected: set[int] | range) -> None:
         )
 
 
+def describe_statuses(expected: set[int]) -> str:
+    """``200``, ``200 or 404``, ``2xx``: a whole class of statuses is named as one."""
+    classes = {status // 100 for status in expected}
+    if len(classes) == 1 and expected == set(range(min(classes) * 100, min(classes) * 100 + 100)):
+        return f"{min(classes)}xx"
+    return " or ".join(str(status) for status in sorted(expected))
+
+
 @dataclass
 class StackClient:
     """One target's HTTP surface, shared by the checks of a session."""
@@ -307,7 +315,7 @@ class RecordingClient:
             if response.status not in expected:
                 if bearer is None:  # the run's own credentials; a check's minted token proves its point
                     require_authorised(response, expected)
-                raise AssertionError(f"expected {sorted(expected)}, but {response.describe()}")
+                raise AssertionError(f"expected {describe_statuses(expected)}, but {response.describe()}")
         return response
 
     def get(self, path: str, **kwargs: Any) -> Response:

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (a config error escaping as a traceback).
 def _serve(args: argparse.Namespace) -> None:
     env = dict(os.environ)
     env.update(dict(args.env))

@@ -206,6 +206,7 @@ async def openai_models(request: Request) -> JSONResponse:
     )
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (answers under the backend's model name).
 def _renamed(answer: Any, model_id: str) -> Any:
     if isinstance(answer, dict) and "model" in answer:
         return {**answer, "model": model_id}

@@ -62,6 +62,7 @@ class OAuth2TokenProvider:
         where = f" from {self.config.issuer}" if self.config.issuer else ""
         return f"Authentication required: send a valid OAuth2 Bearer token{where} in the Authorization header"
 
+    # Seam (tests/defects/seams.py): a negative control replaces this (keys forgotten when a re-fetch fails).
     async def _fetch(self) -> None:
         headers = {"Authorization": f"Bearer {self.jwks.token}"} if self.jwks.token else {}
         verify: bool | str = self.config.tls_cafile or self.config.verify_tls
@@ -86,6 +87,7 @@ class OAuth2TokenProvider:
         self._keys = {key.key_id: key for key in keyset.keys if isinstance(key.key_id, str | None)}
         self._fetched_at = time.monotonic()
 
+    # Seam (tests/defects/seams.py): a negative control replaces this (keys never re-fetched).
     def _may_refetch_for_unknown_kid(self) -> bool:
         now = time.monotonic()
         self._refetch_budget = min(REFETCH_BURST, self._refetch_budget + (now - self._budget_at) / REFETCH_REFILL_S)
@@ -95,6 +97,7 @@ class OAuth2TokenProvider:
             return True
         return False
 
+    # Seam (tests/defects/seams.py): a negative control replaces this (a key handed to pyjwt without its algorithm).
     async def _key_for(self, kid: str | None) -> jwt.PyJWK:
         stale = time.monotonic() - self._fetched_at > self.jwks.key_recheck_period
         known = kid in self._keys or (kid is None and len(self._keys) == 1)

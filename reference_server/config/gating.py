@@ -56,6 +56,7 @@ def _gates_off(field: str, raw: Any, value: Any) -> bool:
     return raw is not None and is_switched_off(value)
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (entries expanded before or without their gate).
 def _expand_gated_entry(
     entry: dict[str, Any], gate_fields: tuple[str, ...], env: Mapping[str, str], path: str
 ) -> dict[str, Any] | None:
@@ -88,6 +89,7 @@ def _gate_list(entries: list[Any], gate_fields: tuple[str, ...], env: Mapping[st
     return kept
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (switched-off providers listed under their sentinel).
 def _gate_providers(providers: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for api, entries in providers.items():

@@ -95,6 +95,7 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (the starter's vector-io providers added or dropped).
 def _check_providers(run: RunConfig) -> list[ProviderInstanceConfig]:
     instances: list[ProviderInstanceConfig] = []
     for api, entries in run.providers.items():

@@ -56,6 +56,7 @@ def _expand_home(value: str, env: Mapping[str, str]) -> str:
     return value
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (forms resolved as releases got them wrong).
 def _placeholder(text: str, start: int, env: Mapping[str, str], path: str) -> tuple[str | None, int]:
     """Resolve the placeholder at ``text[start:]``; return its value and the index after it."""
     pos = start + len(OPENER)

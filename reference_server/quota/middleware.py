@@ -30,10 +30,6 @@ DAY = 86_400
 EXEMPT = frozenset({("GET", "/v1/health")})
 
 
-async def _answer(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-    await send_error(send, status, message, headers)
-
-
 class QuotaMiddleware:
     def __init__(self, app: ASGIApp, config: QuotaConfig, counter: Counter, auth_enabled: bool) -> None:
         self.app = app
@@ -55,10 +51,10 @@ class QuotaMiddleware:
         try:
             count = await self.counter.increment(f"quota:{client}:{window}", (window + 1) * DAY)
         except StackError as exc:
-            await _answer(send, 503, exc.message, [])
+            await send_error(send, 503, exc.message)
             return
         if count > limit:
             retry_after = max(1, int((window + 1) * DAY - now))
-            await _answer(send, 429, "Quota exceeded", [(b"retry-after", str(retry_after).encode())])
+            await send_error(send, 429, "Quota exceeded", [(b"retry-after", str(retry_after).encode())])
             return
         await self.app(scope, receive, send)

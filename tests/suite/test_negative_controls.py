@@ -1,15 +1,13 @@
 """Negative controls: every check fails against a server with the matching defect.
 
-Each case runs the real suite, in a subprocess, against `tests/defects/serve.py DEFECT` through
-the command-template launcher, restricted to the requirements the defect targets, and reads
+Each case runs the real suite, in a subprocess, against `tests/defects/serve.py DEFECT` through the
+command-template launcher, restricted to the requirements the defect targets, and reads
 the verdicts from results.json. The defect-free run of the same harness must pass everything,
 so a failure here is the defect's doing, not the harness's.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +16,9 @@ import pytest
 from conformance.catalog import load_catalog
 from conformance.scenarios import DEFAULT_FIXTURES as FIXTURES
 from conformance.scenarios import load_scenario
-from tests.suite.harness import CHECKS, SERVE, defect_launcher, results, run_pytest
+from tests.defects import DEFECTS
+from tests.suite.harness import CHECKS, defect_launcher, results, run_pytest
 from tests.suite.test_negative_controls_url import CONFIG_CONTROLS, DRIFT_CONTROLS
-
-
-def _defects() -> dict[str, Any]:
-    spec = importlib.util.spec_from_file_location("defect_server", SERVE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return dict(module.DEFECTS)
-
-
-DEFECTS = _defects()
 
 
 def run_suite(defect: str, requirements: tuple[str, ...], report: Path) -> tuple[int, dict[str, Any], str]:
@@ -87,3 +74,9 @@ def test_checks_fail_on_their_defect(defect: str, tmp_path: Path) -> None:
         messages = [c["message"] for r in targeted for c in verdicts[r]["checks"] if c["outcome"] == "fail"]
         unrelated = [m for m in messages if "did not start" in m]
         assert not unrelated, f"defect {defect!r}: checks failed only because a scenario did not start: {unrelated}"
+    if not DEFECTS[defect].crashes:
+        # A defect that crashes where it meant to misbehave (a sync stand-in for an async method)
+        # makes the checks fail on a 500, not on the behaviour the defect is named after.
+        files = sorted(f for f in (tmp_path / "servers").rglob("*") if f.is_file())
+        crashed = [str(f) for f in files if "Traceback (most recent call last)" in f.read_text(errors="replace")]
+        assert not crashed, f"defect {defect!r}: the server crashed instead of misbehaving, see {crashed}\n{output}"

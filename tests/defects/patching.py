@@ -1,0 +1,140 @@
+"""The two ways a defect changes the reference server: replace one of its names, or rewrite its answers.
+
+Rewriting answers (a middleware outside the whole app) needs no knowledge of the server's insides
+and is preferred wherever the defect shows on the wire only. Replacing a name reaches inside; a
+replaced private name is a seam, listed in seams.py and marked where it is defined.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import reference_server.api.app as app_module
+
+# A rewrite rule sees (method, path, status, body) and returns the new (status, body, content type).
+Rewrite = Callable[[str, str, int, bytes], tuple[int, bytes, str] | None]
+Apply = Callable[[], None]
+
+
+def patch(owner: Any, name: str, replacement: Callable[[Any], Any]) -> Apply:
+    """Replace ``owner.name`` (a module's or a class's) with ``replacement(original)`` when applied."""
+
+    def apply() -> None:
+        setattr(owner, name, replacement(getattr(owner, name)))
+
+    return apply
+
+
+def all_of(*steps: Apply) -> Apply:
+    def apply() -> None:
+        for step in steps:
+            step()
+
+    return apply
+
+
+def wrap_app(edit: Callable[[Any], Any]) -> Apply:
+    """Pass every app the server builds through ``edit`` (which may return another ASGI app)."""
+    return patch(app_module, "create_app", lambda original: lambda stack: edit(original(stack)))
+
+
+class RewritingMiddleware:
+    """Buffers each response and lets a rule replace its status and body."""
+
+    def __init__(self, app: ASGIApp, rule: Rewrite) -> None:
+        self.app = app
+        self.rule = rule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        status, body = int(start["status"]), b"".join(chunks)
+        content_type = "application/json"
+        changed = self.rule(scope["method"], scope["path"], status, body)
+        if changed is not None:
+            status, body, content_type = changed
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
+        headers += [(b"content-length", str(len(body)).encode()), (b"content-type", content_type.encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def rewrite_api(rule: Rewrite) -> Apply:
+    def with_rewriting(app: Any) -> Any:
+        app.add_middleware(RewritingMiddleware, rule=rule)
+        return app
+
+    return wrap_app(with_rewriting)
+
+
+def rewrite_headers(status: int, edit: Callable[[list[tuple[bytes, bytes]]], list[tuple[bytes, bytes]]]) -> Apply:
+    """Edit the headers of every answer with ``status``; the body passes through untouched."""
+
+    def with_edited_headers(app: Any) -> Any:
+        async def edited(scope: Scope, receive: Receive, send: Send) -> None:
+            async def forward(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] == status:
+                    message = {**message, "headers": edit(list(message.get("headers", [])))}
+                await send(message)
+
+            await app(scope, receive, forward)
+
+        return edited
+
+    return wrap_app(with_edited_headers)
+
+
+def json_rule(match: Callable[[str, str, int], bool], edit: Callable[[Any], Any], status: int | None = None) -> Rewrite:
+    def rule(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+        if not match(method, path, code):
+            return None
+        return (status or code), json.dumps(edit(json.loads(body or b"null"))).encode(), "application/json"
+
+    return rule
+
+
+def on_path(path: str, edit: Callable[[bytes], bytes | None]) -> Rewrite:
+    """Edit successful answers on ``path``; an edit that starts with ``data:`` is served as an event stream."""
+
+    def rule(method: str, actual: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+        if actual != path or code != 200:
+            return None
+        changed = edit(body)
+        if changed is None:
+            return None
+        kind = "text/event-stream" if changed.startswith(b"data:") else "application/json"
+        return code, changed, kind
+
+    return rule
+
+
+def json_edit(edit: Callable[[Any], Any]) -> Callable[[bytes], bytes | None]:
+    """An ``on_path`` edit of JSON answers; event streams pass through."""
+    return lambda body: None if body.startswith(b"data:") else json.dumps(edit(json.loads(body))).encode()
+
+
+def get(path: str) -> Callable[[str, str, int], bool]:
+    return lambda method, actual, _code: method == "GET" and actual == path
+
+
+def each_entry(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[Any], Any]:
+    return lambda body: {**body, "data": [edit(dict(entry)) for entry in body["data"]]}
+
+
+def drop(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda entry: {k: v for k, v in entry.items() if k != key}
