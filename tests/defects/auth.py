@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
@@ -82,18 +83,29 @@ def jwt_algorithm_confusion() -> None:
     jwt.decode = decode
 
 
-@defect("jwt-echoes-the-token", "AUTH-JWT-002")
-def jwt_echoes_the_token() -> None:
-    """0.2.12's message: ``Invalid JWT token: <token>``."""
-    original = OAuth2.authenticate
+def on_refusal(provider: type[Any], caught: type[Exception], handle: Callable[[str, Exception], Any]) -> Apply:
+    """What the provider does when it refuses a token, replaced by ``handle(token, refusal)``."""
 
-    async def authenticate(self: Any, token: str, scope: Any) -> Any:
-        try:
-            return await original(self, token, scope)
-        except AuthFailure:
-            raise AuthFailure(f"Invalid JWT token: {token}") from None
+    def apply() -> None:
+        original = provider.authenticate
 
-    OAuth2.authenticate = authenticate  # type: ignore[method-assign]
+        async def authenticate(self: Any, token: str, scope: Any) -> Any:
+            try:
+                return await original(self, token, scope)
+            except caught as refusal:
+                return handle(token, refusal)
+
+        provider.authenticate = authenticate
+
+    return apply
+
+
+def _echo_the_token(token: str, refusal: Exception) -> Any:
+    raise AuthFailure(f"Invalid JWT token: {token}") from None
+
+
+# 0.2.12's message: ``Invalid JWT token: <token>``.
+defect("jwt-echoes-the-token", "AUTH-JWT-002")(on_refusal(OAuth2, AuthFailure, _echo_the_token))
 
 
 @defect("garbage-token-is-500", "AUTH-JWT-002")
@@ -189,17 +201,10 @@ def custom_params_not_lists() -> None:
 defect("custom-rejects-everything", "AUTH-CUSTOM-002")(rejects_everything(Custom, "Authentication failed"))
 
 
-@defect("custom-refusals-pass", "AUTH-CUSTOM-003")
-def custom_refusals_pass() -> None:
-    original = Custom.authenticate
-
-    async def authenticate(self: Any, token: str, scope: Any) -> Any:
-        try:
-            return await original(self, token, scope)
-        except StackError:
-            return Principal("anonymous")
-
-    Custom.authenticate = authenticate  # type: ignore[method-assign]
+# A refusal by the validator lets the caller in as an anonymous principal.
+defect("custom-refusals-pass", "AUTH-CUSTOM-003")(
+    on_refusal(Custom, StackError, lambda token, refusal: Principal("anonymous"))
+)
 
 
 # Wait a minute for the validator: a slow answer is taken, however late.

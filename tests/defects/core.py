@@ -6,7 +6,7 @@ from typing import Any
 
 from reference_server.resources.registry import ModelRegistry
 from tests.defects.config import keep_disabled_providers
-from tests.defects.patching import drop, each_entry, get, json_rule, rewrite_api
+from tests.defects.patching import does_nothing, drop, each_entry, get, json_rule, rewrite_api
 from tests.defects.registry import defect
 
 defect("health-not-ok", "CORE-HEALTH-001")(rewrite_api(json_rule(get("/v1/health"), lambda b: {"status": "Error"})))
@@ -34,13 +34,7 @@ defect("models-foreign-provider", "CORE-MODELS-003")(
     rewrite_api(json_rule(get("/v1/models"), each_entry(lambda m: {**m, "provider_id": "ghost"})))
 )
 
-
-@defect("unregister-answers-200-without-deleting", "CORE-MODELS-004")
-def unregister_answers_without_deleting() -> None:
-    async def unregister(self: Any, identifier: str, viewer: Any = None) -> None:
-        return None
-
-    ModelRegistry.unregister = unregister  # type: ignore[method-assign]
+defect("unregister-answers-200-without-deleting", "CORE-MODELS-004")(does_nothing(ModelRegistry, "unregister"))
 
 
 def _seed_fields(model: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,16 @@ def patch(owner: Any, name: str, replacement: Callable[[Any], Any]) -> Apply:
     return apply
 
 
+def does_nothing(owner: Any, name: str, echo: bool = False) -> Apply:
+    """Replace an async method with one that answers at once and does nothing: a registration
+    kept nowhere (``echo``: it answers with what it was given), a delete that deletes nothing."""
+
+    async def stand_in(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return args[0] if echo else None
+
+    return patch(owner, name, lambda original: stand_in)
+
+
 def all_of(*steps: Apply) -> Apply:
     def apply() -> None:
         for step in steps:

@@ -9,6 +9,7 @@ from reference_server.providers.ollama import OllamaProvider
 from reference_server.providers.remote import RemoteInferenceProvider
 from reference_server.providers.vllm import VLLMProvider
 from reference_server.resources.registry import ModelRegistry
+from tests.defects.patching import does_nothing
 from tests.defects.registry import defect
 
 
@@ -23,14 +24,8 @@ def config_models_named_by_backend_id() -> None:
     loader.build_model = build
 
 
-@defect("runtime-registration-not-stored", "REG-RUNTIME-001")
-def registration_not_stored() -> None:
-    """Answer a registration with the model and keep nothing."""
-
-    async def register(self: Any, item: Any, owner: Any = None) -> Any:
-        return item
-
-    ModelRegistry.register = register  # type: ignore[method-assign]
+# A registration is answered with the model and kept nowhere.
+defect("runtime-registration-not-stored", "REG-RUNTIME-001")(does_nothing(ModelRegistry, "register", echo=True))
 
 
 @defect("no-backend-check", "REG-MISSING-001", "REG-MISSING-002", "REG-MISSING-003")

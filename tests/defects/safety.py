@@ -8,7 +8,18 @@ from typing import Any
 from reference_server.resources.registry import ShieldRegistry
 from reference_server.safety import llama_guard
 from reference_server.stack import Stack
-from tests.defects.patching import Apply, drop, each_entry, get, json_edit, json_rule, on_path, patch, rewrite_api
+from tests.defects.patching import (
+    Apply,
+    does_nothing,
+    drop,
+    each_entry,
+    get,
+    json_edit,
+    json_rule,
+    on_path,
+    patch,
+    rewrite_api,
+)
 from tests.defects.registry import defect
 from tests.defects.vector_io import failing_get
 
@@ -67,14 +78,8 @@ def shield_name_checked_only() -> None:
     llama_guard.require_guard_model = by_name
 
 
-@defect("shield-registration-not-stored", "SAFE-REG-002")
-def shield_registration_not_stored() -> None:
-    """Answer a registration with the shield and keep nothing."""
-
-    async def register(self: Any, item: Any, owner: Any = None) -> Any:
-        return item
-
-    ShieldRegistry.register = register  # type: ignore[method-assign]
+# A registration is answered with the shield and kept nowhere.
+defect("shield-registration-not-stored", "SAFE-REG-002")(does_nothing(ShieldRegistry, "register", echo=True))
 
 
 @defect("config-shields-dropped", "SAFE-GATE-001")

@@ -14,16 +14,10 @@ from reference_server.resources.registry import ResourceRegistry, VectorDBRegist
 from reference_server.vector_io import faiss_provider
 from reference_server.vector_io.faiss_provider import FaissVectorIO
 from reference_server.vector_io.sqlite_vec_provider import SqliteVecVectorIO
-from tests.defects.patching import Apply, json_edit, on_path, patch, rewrite_api
+from tests.defects.patching import Apply, does_nothing, json_edit, on_path, patch, rewrite_api
 from tests.defects.registry import defect
 
-
-@defect("vector-db-delete-keeps-it", "VEC-DB-001")
-def vector_db_delete_keeps_it() -> None:
-    async def unregister(self: Any, identifier: str, viewer: Any = None) -> None:
-        return None
-
-    VectorDBRegistry.unregister = unregister  # type: ignore[method-assign]
+defect("vector-db-delete-keeps-it", "VEC-DB-001")(does_nothing(VectorDBRegistry, "unregister"))
 
 
 def _vector_registration(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
