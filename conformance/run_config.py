@@ -87,6 +87,16 @@ def registered(config: Mapping[str, Any], env: Mapping[str, str], generation: Ge
     return promises
 
 
+def uses_sentinel(value: Any, env: Mapping[str, str]) -> bool:
+    """Whether any value of the config resolves to something holding ``__disabled__``: only then
+    could a listing of the live server show the sentinel."""
+    if isinstance(value, Mapping):
+        return any(uses_sentinel(v, env) for v in value.values())
+    if isinstance(value, list):
+        return any(uses_sentinel(v, env) for v in value)
+    return DISABLED in _text(value, env)
+
+
 def auth_configured(config: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
     """The config path of an auth provider the server runs with, if any (``provider_type`` up to
     0.2.x, ``provider_config.type`` from 0.2.14 on; an empty type disables it)."""

@@ -46,16 +46,24 @@ class Secrets:
         """A URL's password, and the Basic credential a client builds from it."""
         if not url:
             return
-        parts = urlsplit(url)
-        if parts.password:
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:  # not a URL after all (an invalid port, a stray bracket)
+            return
+        if password:
             self.add(parts.password)
             user_pass = f"{unquote(parts.username or '')}:{unquote(parts.password)}"
             self.add(base64.b64encode(user_pass.encode()).decode())
 
     def add_environment(self, env: dict[str, str]) -> None:
+        """Values of secret-named variables, and the password of any value that is a URL with one
+        (``REDIS_URL=redis://:pw@host`` is a secret whatever the variable is called)."""
         for name, value in env.items():
             if SECRET_NAME.search(name.upper()):
                 self.add(value)
+            elif "@" in value and "://" in value:
+                self.add_url_credentials(value)
 
     def __bool__(self) -> bool:
         return bool(self._values)

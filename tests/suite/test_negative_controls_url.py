@@ -409,3 +409,39 @@ def test_the_requested_model_is_named_under_an_alias(
     server = servers.running(servers.config(servers.minimal() + "models:\n- {model_id: llama3.2:3b}\n"), defect=defect)
     outcomes = url_checks(server.url, [], "INF-OPENAI-004", tmp_path / "report", selection="openai")
     assert outcomes == {"test_openai_chat_names_the_requested_model": outcome}
+
+
+# CORE-DISABLED-001 by URL: the sentinel can only show where the deployment switches something off.
+SWITCHED_OFF = (
+    "  - provider_id: __disabled__\n    provider_type: remote::vllm\n    config: {url: http://127.0.0.1:9/v1}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("switches_off", "defect", "verdict"),
+    [(False, None, "not-evaluated"), (True, None, "pass"), (True, "sentinel-in-providers", "fail")],
+)
+def test_the_sentinel_check_by_url_needs_something_switched_off(
+    switches_off: bool, defect: str | None, verdict: str, servers: ServerFactory, tmp_path: Path
+) -> None:
+    config = yaml.safe_load(servers.minimal())
+    if switches_off:
+        config["providers"]["inference"] += yaml.safe_load(SWITCHED_OFF)
+    path = servers.config(yaml.safe_dump(config), "started.yaml")
+    server = servers.running(path, defect=defect)
+    done = run_pytest(
+        "-q", "-p", "no:xdist", CHECKS, "--stack-url", server.url, f"--stack-config={path}",
+        "--stack-requirement", "CORE-DISABLED-001", "--conformance-report", str(tmp_path / "report"),
+    )  # fmt: skip
+    assert results(tmp_path / "report")["CORE-DISABLED-001"]["verdict"] == verdict, done.stdout[-3000:]
+
+
+def test_the_sentinel_check_by_url_without_a_config_says_what_it_judged(servers: ServerFactory, tmp_path: Path) -> None:
+    server = servers.running()
+    run_pytest(
+        "-q", "-p", "no:xdist", CHECKS, "--stack-url", server.url, "--stack-requirement", "CORE-DISABLED-001",
+        "--conformance-report", str(tmp_path / "report"),
+    )  # fmt: skip
+    entry = results(tmp_path / "report")["CORE-DISABLED-001"]
+    assert entry["verdict"] == "pass"
+    assert "--stack-config" in entry["checks"][0]["message"]
