@@ -49,11 +49,11 @@ class Secrets:
         try:
             parts = urlsplit(url)
             password = parts.password
-        except ValueError:  # not a URL after all (an invalid port, a stray bracket)
+        except ValueError:  # not a URL after all (a stray bracket)
             return
         if password:
-            self.add(parts.password)
-            user_pass = f"{unquote(parts.username or '')}:{unquote(parts.password)}"
+            self.add(password)
+            user_pass = f"{unquote(parts.username or '')}:{unquote(password)}"
             self.add(base64.b64encode(user_pass.encode()).decode())
 
     def add_environment(self, env: dict[str, str]) -> None:
