@@ -8,7 +8,11 @@ narrows it to one provider). Answers are checked for structure only, never for w
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
+import struct
 from typing import Any
 
 import pytest
@@ -33,6 +37,7 @@ from conformance.settings import Settings
 
 requirement = pytest.mark.requirement
 PROMPT = [{"role": "user", "content": "Say hello."}]
+STOP_REASONS = ("end_of_turn", "end_of_message", "out_of_tokens")  # StopReason at v0.2.12
 
 
 def listed(stack_api: RecordingClient) -> list[Any]:
@@ -47,6 +52,43 @@ def expect_assistant_text(message: Any, where: str) -> None:
     assert isinstance(message, dict), f"no {where} in the answer"
     assert message.get("role") == "assistant", f"{where}.role is {message.get('role')!r}"
     assert isinstance(message.get("content"), str), f"{where}.content is {message.get('content')!r:.100}"
+
+
+def embedding_model(stack_api: RecordingClient, settings: Settings) -> dict[str, Any]:
+    model: dict[str, Any] = pick_model(listed(stack_api), "embedding", settings.provider_id)
+    return model
+
+
+def expect_text_completion_chunks(events: list[Any], where: str) -> None:
+    """OpenAI's streamed completion: ``text_completion`` objects, each with a string first text."""
+    kinds = {e.get("object") if isinstance(e, dict) else type(e).__name__ for e in events}
+    assert kinds == {"text_completion"}, f"{where}: event objects: {kinds}"
+    texts = [(e.get("choices") or [{}])[0].get("text") for e in events]
+    assert all(isinstance(t, str) for t in texts), f"{where}: choices[0].text per event: {texts[:5]!r:.300}"
+
+
+def expect_base64_vectors(api: RecordingClient, path: str, model: str, texts: list[str]) -> None:
+    """The base64 answer decodes, as little-endian float32, to the float answer of the same request."""
+    floats = api.post(path, json_body={"model": model, "input": texts}, expect=200).json()
+    encoded = api.post(path, json_body={"model": model, "input": texts, "encoding_format": "base64"}, expect=200)
+    data = encoded.json().get("data") if isinstance(encoded.json(), dict) else None
+    assert isinstance(data, list) and len(data) == len(texts), f"expected {len(texts)} entries: {encoded.text[:300]}"
+    expected = [entry.get("embedding") for entry in floats.get("data", [])] if isinstance(floats, dict) else []
+    for index, entry in enumerate(data):
+        text = entry.get("embedding") if isinstance(entry, dict) else None
+        assert isinstance(text, str), f"entry {index}: the embedding is {type(text).__name__}, not a base64 string"
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise AssertionError(f"entry {index}: the embedding is not base64: {text[:60]!r}") from None
+        assert len(raw) % 4 == 0, f"entry {index}: {len(raw)} bytes is not a whole number of float32 values"
+        values = struct.unpack(f"<{len(raw) // 4}f", raw)
+        want = expected[index] if index < len(expected) else None
+        if not isinstance(want, list):
+            inconclusive(f"the float answer to compare with has no embedding {index}: {floats!r:.200}")
+        assert len(values) == len(want), f"entry {index}: {len(values)} values decoded, the floats are {len(want)}"
+        off = max(abs(a - float(b)) for a, b in zip(values, want, strict=True))
+        assert math.isfinite(off) and off < 1e-3, f"entry {index}: decoded values differ from the floats by {off}"
 
 
 def expect_chunks(events: list[Any]) -> None:
@@ -134,6 +176,54 @@ def test_native_embeddings(stack_api: RecordingClient, stack_settings: Settings)
         assert len(vector) == dimension, f"a vector has {len(vector)} numbers, the model says {dimension}"
 
 
+@requirement("INF-EMBED-002")
+def test_native_embeddings_of_text_items(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    model = embedding_model(stack_api, stack_settings)
+    items = [{"type": "text", "text": "first text"}, {"type": "text", "text": "second text"}]
+    answer = stack_api.post("/v1/inference/embeddings", json_body={"model_id": model_id(model), "contents": items})
+    assert answer.status == 200, f"text content items refused: {answer.describe()}"
+    vectors = answer.json().get("embeddings") if isinstance(answer.json(), dict) else None
+    assert isinstance(vectors, list) and len(vectors) == 2, f"expected 2 vectors, got {answer.text[:200]}"
+    dimension = embedding_dimension(model)
+    for vector in vectors:
+        assert isinstance(vector, list) and all(isinstance(x, int | float) for x in vector), "a vector is not numbers"
+        assert len(vector) == dimension, f"a vector has {len(vector)} numbers, the model says {dimension}"
+
+
+@requirement("INF-EMBED-003")
+def test_native_embeddings_refuse_an_unknown_truncation(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    model = model_id(embedding_model(stack_api, stack_settings))
+    body = {"model_id": model, "contents": ["text"], "text_truncation": "middle"}
+    response = stack_api.post("/v1/inference/embeddings", json_body=body)
+    require_authorised(response, {400})
+    expect_json_error(response, {400}, "embeddings with text_truncation 'middle'")
+    assert "text_truncation" in response.text, f"the error does not name text_truncation: {response.text[:300]}"
+
+
+@requirement("INF-COMPLETION-001")
+def test_native_completion_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    body = {"model_id": llm(stack_api, stack_settings), "content": "Say hello.", "stream": True}
+    response = stack_api.post("/v1/inference/completion", json_body=body, expect=200)
+    events = sse_events(response, "native completion stream")
+    deltas = [e.get("delta") if isinstance(e, dict) else None for e in events]
+    assert all(isinstance(d, str) for d in deltas), f"events without a string delta: {events[:3]!r:.300}"
+    last = events[-1].get("stop_reason")
+    assert last in STOP_REASONS, f"the last event's stop_reason is {last!r}, not one of {', '.join(STOP_REASONS)}"
+
+
+@requirement("INF-OPENAI-005")
+def test_openai_completion_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    body = {"model": llm(stack_api, stack_settings), "prompt": "Say hello.", "max_tokens": 16, "stream": True}
+    response = stack_api.post("/v1/openai/v1/completions", json_body=body, expect=200)
+    expect_text_completion_chunks(sse_events(response, "OpenAI completion stream"), "/v1/openai/v1/completions")
+
+
+@requirement("INF-OPENAI-006")
+def test_openai_embeddings_in_base64(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    model = model_id(embedding_model(stack_api, stack_settings))
+    expect_base64_vectors(stack_api, "/v1/openai/v1/embeddings", model, ["first text", "second text"])
+
+
 def unknown_model_is_named(stack_api: RecordingClient, path: str) -> None:
     name = unique_id("missing")
     response = stack_api.post(path, json_body={"model": name, "messages": PROMPT})
@@ -187,6 +277,19 @@ def test_v1_completion(stack_api: RecordingClient, stack_settings: Settings) -> 
     choices = answer.get("choices") if isinstance(answer, dict) else None
     assert isinstance(choices, list) and choices, f"no choices in {answer!r:.300}"
     assert isinstance(choices[0].get("text"), str), f"choices[0].text is {choices[0]!r:.200}"
+
+
+@requirement("INF-V1-COMPLETION-002")
+def test_v1_completion_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    body = {"model": llm(stack_api, stack_settings), "prompt": "Say hello.", "max_tokens": 16, "stream": True}
+    response = stack_api.post("/v1/completions", json_body=body, expect=200)
+    expect_text_completion_chunks(sse_events(response, "/v1 completion stream"), "/v1/completions")
+
+
+@requirement("INF-V1-EMBED-002")
+def test_v1_embeddings_in_base64(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    model = model_id(embedding_model(stack_api, stack_settings))
+    expect_base64_vectors(stack_api, "/v1/embeddings", model, ["first text", "second text"])
 
 
 @requirement("INF-V1-EMBED-001")
@@ -259,3 +362,30 @@ def test_backend_gets_the_provider_model_id_and_sampling(scenarios: ScenarioAcce
     last = sent[-1]
     got = (last.get("model"), _field(last, MAX_TOKENS_FIELDS), _field(last, TEMPERATURE_FIELDS))
     assert got == ("llama3.2:3b", 7, 0.25), f"Ollama got (model, max tokens, temperature) = {got}: {last!r:.300}"
+
+
+SCHEMA = {"type": "object", "properties": {"greeting": {"type": "string"}}, "required": ["greeting"]}
+
+
+def _schema_sent(body: dict[str, Any]) -> Any:
+    """The JSON schema a backend request carries: Ollama's native ``format`` or OpenAI's ``response_format``."""
+    if isinstance(body.get("format"), dict):
+        return body["format"]
+    response_format = body.get("response_format")
+    schema = response_format.get("json_schema") if isinstance(response_format, dict) else None
+    return schema.get("schema") if isinstance(schema, dict) else None
+
+
+@requirement("INF-FORMAT-001")
+def test_native_chat_response_format_reaches_the_backend(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.shared("core")
+    api, ollama = scenarios.client(launched.url), launched.fakes["ollama"]
+    model = model_id(pick_model(listed(api), "llm", "ollama"))
+    ollama.clear_requests()
+    body = {"model_id": model, "messages": PROMPT, "response_format": {"type": "json_schema", "json_schema": SCHEMA}}
+    api.post("/v1/inference/chat-completion", json_body=body, expect=200)
+    chats = ("/api/chat", "/api/generate", "/v1/chat/completions")
+    sent = [json.loads(r["body"]) for r in ollama.requests() if r["path"] in chats]
+    assert sent, f"no chat request reached Ollama: {[r['path'] for r in ollama.requests()]}"
+    schema = _schema_sent(sent[-1])
+    assert schema == SCHEMA, f"Ollama got the schema {schema!r:.200} in {sent[-1]!r:.300}"

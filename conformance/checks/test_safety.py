@@ -145,6 +145,18 @@ def test_unsafe_answer_is_a_violation_with_its_category(guarded: RecordingClient
     assert "S1" in category.split(","), f"metadata.violation_type is {category!r}, not S1"
 
 
+# Upstream's Llama Guard text for every violation (llama_guard.py at v0.2.12 and 0.7.3).
+CANNED_REFUSAL = "I can't answer that. Can I help with something else?"
+
+
+@requirement("SAFE-RUN-005")
+def test_a_violation_tells_the_user_upstreams_refusal(guarded: RecordingClient) -> None:
+    violation = run_shield(guarded, GUARD_MODEL, FLAGGED)
+    if not isinstance(violation, dict):  # SAFE-RUN-003's defect; this check needs a violation to read
+        inconclusive(f"the guard model answered unsafe/S1, yet violation is {violation!r}")
+    assert violation.get("user_message") == CANNED_REFUSAL, f"user_message is {violation.get('user_message')!r}"
+
+
 @requirement("SAFE-REG-002")
 def test_shield_registered_at_run_time(scenarios: ScenarioAccess) -> None:
     api = safety_served(scenarios.client(scenarios.pool.launch("starter-safety").url))

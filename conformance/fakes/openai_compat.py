@@ -117,6 +117,9 @@ def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
         if isinstance(body, Response):
             return body
         model = str(body["model"])
+        if body.get("stream"):
+            ident, created = next_id("cmpl"), int(time.time())
+            return StreamingResponse(_completion_stream(ident, created, model), media_type="text/event-stream")
         return JSONResponse(
             {
                 "id": next_id("cmpl"),
@@ -175,4 +178,15 @@ async def _chat_stream(ident: str, created: int, model: str, text: str) -> Async
         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
     }
     yield f"data: {json.dumps(last)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+async def _completion_stream(ident: str, created: int, model: str) -> AsyncIterator[str]:
+    """OpenAI's text_completion chunks: one per word of the reply, then the finish reason."""
+    pieces = [*(word if i == 0 else " " + word for i, word in enumerate(REPLY.split(" "))), ""]
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        choice = {"index": 0, "text": piece, "finish_reason": "stop" if last else None, "logprobs": None}
+        chunk = {"id": ident, "object": "text_completion", "created": created, "model": model, "choices": [choice]}
+        yield f"data: {json.dumps(chunk)}\n\n"
     yield "data: [DONE]\n\n"

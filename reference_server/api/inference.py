@@ -16,10 +16,12 @@ name our id again.
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -48,13 +50,30 @@ class SamplingParams(BaseModel):
     max_tokens: int | None = Field(default=None, ge=0)
 
 
+class JsonSchemaFormat(BaseModel):
+    type: Literal["json_schema"]
+    json_schema: dict[str, Any]
+
+
+class GrammarFormat(BaseModel):
+    type: Literal["grammar"]
+    bnf: dict[str, Any]
+
+
+ResponseFormat = Annotated[JsonSchemaFormat | GrammarFormat, Field(discriminator="type")]
+
+
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model_id: str
     messages: list[Message] = Field(min_length=1)
     sampling_params: SamplingParams | None = None
+    response_format: ResponseFormat | None = None
     stream: bool = False
+    # Not served here (yet): refused by name rather than dropped, see _refuse_unserved.
+    tools: list[dict[str, Any]] | None = None
+    logprobs: dict[str, Any] | None = None
 
 
 class CompletionRequest(BaseModel):
@@ -63,13 +82,25 @@ class CompletionRequest(BaseModel):
     model_id: str
     content: str | list[Any]
     sampling_params: SamplingParams | None = None
+    response_format: ResponseFormat | None = None
+    stream: bool = False
+    logprobs: dict[str, Any] | None = None
+
+
+class TextItem(BaseModel):
+    type: Literal["text"]
+    text: str
 
 
 class EmbeddingsRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model_id: str
-    contents: list[str | list[Any]] = Field(min_length=1)
+    # Strings, or interleaved content items of which only text can be embedded here.
+    contents: list[str | TextItem | list[str | TextItem]] = Field(min_length=1)
+    text_truncation: Literal["none", "start", "end"] | None = "none"
+    output_dimension: int | None = Field(default=None, ge=1)
+    task_type: Literal["query", "document"] | None = None
 
 
 class OpenAIChatRequest(BaseModel):
@@ -93,6 +124,7 @@ class OpenAIEmbeddingsRequest(BaseModel):
 
     model: str
     input: str | list[Any]
+    encoding_format: Literal["float", "base64"] = "float"
 
 
 async def _model(request: Request, model_id: str, kind: str) -> Model:
@@ -120,6 +152,28 @@ def _sampling(params: SamplingParams | None) -> dict[str, Any]:
     return options
 
 
+def _refuse_unserved(body: ChatCompletionRequest | CompletionRequest) -> None:
+    """A field this server does not act on is refused by name: answering as if it were absent
+    would hand a tool-calling client prose, or a logprobs client nothing, with a 200."""
+    if isinstance(body, ChatCompletionRequest) and body.tools:
+        raise InvalidRequest("tools: tool calling is not supported by this server")
+    if body.logprobs is not None:
+        raise InvalidRequest("logprobs: log probabilities are not supported by this server")
+
+
+def _response_format(fmt: JsonSchemaFormat | GrammarFormat | None) -> dict[str, Any]:
+    """The structured-output request in the OpenAI form both backends (Ollama's /v1, vLLM) take."""
+    if fmt is None:
+        return {}
+    if isinstance(fmt, GrammarFormat):
+        raise InvalidRequest("response_format: type 'grammar' is not supported by this server; use 'json_schema'")
+    return {"response_format": {"type": "json_schema", "json_schema": {"name": "response", "schema": fmt.json_schema}}}
+
+
+def _stop_reason(finish_reason: Any) -> str:
+    return "out_of_tokens" if finish_reason == "length" else "end_of_turn"
+
+
 def _sse(events: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
     async def frames() -> AsyncIterator[str]:
         try:
@@ -133,6 +187,7 @@ def _sse(events: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
 
 @router.post("/v1/inference/chat-completion")
 async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
+    _refuse_unserved(body)
     stack = stack_of(request)
     model = await _model(request, body.model_id, "llm")
     provider = stack.inference(model.provider_id)
@@ -140,6 +195,7 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
         "model": model.provider_resource_id,
         "messages": [{"role": m.role, "content": content_text(m.content)} for m in body.messages],
         **_sampling(body.sampling_params),
+        **_response_format(body.response_format),
     }
     if not body.stream:
         answer = await provider.chat(upstream)
@@ -150,7 +206,7 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
                 "completion_message": {
                     "role": "assistant",
                     "content": message.get("content") or "",
-                    "stop_reason": "out_of_tokens" if choice.get("finish_reason") == "length" else "end_of_turn",
+                    "stop_reason": _stop_reason(choice.get("finish_reason")),
                     "tool_calls": [],
                 },
                 "logprobs": None,
@@ -174,21 +230,47 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
 
 
 @router.post("/v1/inference/completion")
-async def completion(body: CompletionRequest, request: Request) -> JSONResponse:
+async def completion(body: CompletionRequest, request: Request) -> Any:
+    _refuse_unserved(body)
     stack = stack_of(request)
     model = await _model(request, body.model_id, "llm")
-    answer = await stack.inference(model.provider_id).completion(
-        {"model": model.provider_resource_id, "prompt": content_text(body.content), **_sampling(body.sampling_params)}
-    )
-    choice = (answer.get("choices") or [{}])[0]
-    return JSONResponse({"content": choice.get("text") or "", "stop_reason": "end_of_turn", "logprobs": None})
+    provider = stack.inference(model.provider_id)
+    upstream = {
+        "model": model.provider_resource_id,
+        "prompt": content_text(body.content),
+        **_sampling(body.sampling_params),
+        **_response_format(body.response_format),
+    }
+    if not body.stream:
+        choice = ((await provider.completion(upstream)).get("choices") or [{}])[0]
+        stop_reason = _stop_reason(choice.get("finish_reason"))
+        return JSONResponse({"content": choice.get("text") or "", "stop_reason": stop_reason, "logprobs": None})
+    chunks = await provider.completion_stream(upstream)
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        # upstream's CompletionResponseStreamChunk: text deltas, then an empty one with the stop reason
+        stop_reason = "end_of_turn"
+        async for chunk in chunks:
+            choice = (chunk.get("choices") or [{}])[0]
+            if choice.get("text"):
+                yield {"delta": choice["text"], "stop_reason": None, "logprobs": None}
+            if choice.get("finish_reason"):
+                stop_reason = _stop_reason(choice["finish_reason"])
+        yield {"delta": "", "stop_reason": stop_reason, "logprobs": None}
+
+    return _sse(events())
 
 
 @router.post("/v1/inference/embeddings")
 async def embeddings(body: EmbeddingsRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     model = await _model(request, body.model_id, "embedding")
-    texts = [content_text(c) for c in body.contents]
+    dimension = model.metadata.get("embedding_dimension")
+    if body.output_dimension is not None and body.output_dimension != dimension:
+        raise InvalidRequest(
+            f"output_dimension: {model.identifier!r} embeds in {dimension} dimensions and cannot shorten them"
+        )
+    texts = [content_text(c.model_dump() if isinstance(c, TextItem) else c) for c in body.contents]
     vectors = await stack.inference(model.provider_id).embed(model.provider_resource_id, texts)
     return JSONResponse({"embeddings": vectors})
 
@@ -234,11 +316,20 @@ async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
 
 @router.post("/v1/openai/v1/completions")
 @router.post("/v1/completions")
-async def openai_completion(body: OpenAICompletionRequest, request: Request) -> JSONResponse:
+async def openai_completion(body: OpenAICompletionRequest, request: Request) -> Any:
     stack = stack_of(request)
     model = await _model(request, body.model, "llm")
-    upstream = {**body.model_dump(), "model": model.provider_resource_id, "stream": False}
-    return JSONResponse(_renamed(await stack.inference(model.provider_id).completion(upstream), model.identifier))
+    provider = stack.inference(model.provider_id)
+    upstream = {**body.model_dump(), "model": model.provider_resource_id}
+    if not upstream.get("stream"):
+        return JSONResponse(_renamed(await provider.completion(upstream), model.identifier))
+    chunks = await provider.completion_stream(upstream)
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        async for chunk in chunks:
+            yield _renamed(chunk, model.identifier)
+
+    return _sse(events())
 
 
 @router.post("/v1/openai/v1/embeddings")
@@ -246,5 +337,18 @@ async def openai_completion(body: OpenAICompletionRequest, request: Request) -> 
 async def openai_embeddings(body: OpenAIEmbeddingsRequest, request: Request) -> JSONResponse:
     stack = stack_of(request)
     model = await _model(request, body.model, "embedding")
-    upstream = {**body.model_dump(), "model": model.provider_resource_id}
-    return JSONResponse(_renamed(await stack.inference(model.provider_id).embeddings(upstream), model.identifier))
+    # The backend is asked for floats (Ollama ignores encoding_format); base64 is encoded here.
+    upstream = {**body.model_dump(exclude={"encoding_format"}), "model": model.provider_resource_id}
+    answer = _renamed(await stack.inference(model.provider_id).embeddings(upstream), model.identifier)
+    if body.encoding_format == "base64" and isinstance(answer, dict) and isinstance(answer.get("data"), list):
+        answer["data"] = [_base64_entry(entry) for entry in answer["data"]]
+    return JSONResponse(answer)
+
+
+def _base64_entry(entry: Any) -> Any:
+    """OpenAI's base64 form: the vector's little-endian float32 bytes."""
+    vector = entry.get("embedding") if isinstance(entry, dict) else None
+    if not isinstance(vector, list) or not all(isinstance(x, int | float) for x in vector):
+        return entry
+    packed = struct.pack(f"<{len(vector)}f", *vector)
+    return {**entry, "embedding": base64.b64encode(packed).decode("ascii")}

@@ -116,6 +116,9 @@ class RemoteInferenceProvider(ProviderHandle):
     async def completion(self, body: dict[str, Any]) -> Any:
         return await self.call("POST", f"{self.openai_base}/completions", body)
 
+    async def completion_stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        return await self.stream(f"{self.openai_base}/completions", {**body, "stream": True})
+
     async def embeddings(self, body: dict[str, Any]) -> Any:
         return await self.call("POST", f"{self.openai_base}/embeddings", body)
 

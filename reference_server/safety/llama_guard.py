@@ -41,7 +41,9 @@ CATEGORIES = {
     "S14": "Code Interpreter Abuse.",
 }
 
-USER_MESSAGE = "The message was blocked by a safety shield."
+# What a client shows its user: upstream's Llama Guard answers every violation with this text
+# (llama_guard.py at v0.2.12, CANNED_RESPONSE_TEXT; unchanged in 0.7.3), and clients match on it.
+USER_MESSAGE = "I can't answer that. Can I help with something else?"
 
 Judge = Callable[[str, list[dict[str, Any]]], Awaitable[str]]
 

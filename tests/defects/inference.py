@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import struct
 from collections.abc import Callable
 from typing import Any
 
 from reference_server.api import inference
 from reference_server.providers.remote import RemoteInferenceProvider
-from tests.defects.patching import Apply, get, json_edit, json_rule, on_path, rewrite_api
+from tests.defects.patching import Apply, get, json_edit, json_rule, on_path, rewrite_api, rewrite_requests, without
 from tests.defects.registry import defect
 
 
@@ -93,4 +95,52 @@ def backend_chat_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> App
 
 defect("sampling-dropped", "INF-BACKEND-001")(
     backend_chat_edited(lambda body: {k: v for k, v in body.items() if k not in ("max_tokens", "temperature")})
+)
+
+
+# What the reference server did before upstream's contract was read (issue 19): fields the
+# route's model did not declare were dropped on the way in.
+defect("native-completion-stream-ignored", "INF-COMPLETION-001")(
+    rewrite_requests(("/v1/inference/completion",), without("stream"))
+)
+defect("openai-completion-stream-ignored", "INF-OPENAI-005")(
+    rewrite_requests(("/v1/openai/v1/completions",), without("stream"))
+)
+defect("v1-completion-stream-ignored", "INF-V1-COMPLETION-002")(
+    rewrite_requests(("/v1/completions",), without("stream"))
+)
+# Ollama ignores encoding_format: passed through, base64 comes back as floats.
+defect("openai-base64-as-floats", "INF-OPENAI-006")(
+    rewrite_requests(("/v1/openai/v1/embeddings",), without("encoding_format"))
+)
+defect("v1-base64-as-floats", "INF-V1-EMBED-002")(rewrite_requests(("/v1/embeddings",), without("encoding_format")))
+
+
+def _big_endian(body: Any) -> Any:
+    def swapped(entry: dict[str, Any]) -> dict[str, Any]:
+        raw = base64.b64decode(entry["embedding"])
+        values = struct.unpack(f"<{len(raw) // 4}f", raw)
+        return {**entry, "embedding": base64.b64encode(struct.pack(f">{len(values)}f", *values)).decode()}
+
+    return {**body, "data": [swapped(e) if isinstance(e.get("embedding"), str) else e for e in body["data"]]}
+
+
+# base64 of the right length in the wrong byte order: only decoding against the floats tells.
+defect("v1-base64-big-endian", "INF-V1-EMBED-002")(rewrite_api(on_path("/v1/embeddings", json_edit(_big_endian))))
+defect("response-format-dropped", "INF-FORMAT-001")(
+    rewrite_requests(("/v1/inference/chat-completion",), without("response_format"))
+)
+
+
+def _items_refused(body: dict[str, Any]) -> dict[str, Any]:
+    """Content items turned into what a string-only model refuses (a list of objects is not a string)."""
+    contents = body.get("contents")
+    if isinstance(contents, list) and any(isinstance(c, dict) for c in contents):
+        return {**body, "contents": [{"unexpected": c} if isinstance(c, dict) else c for c in contents]}
+    return body
+
+
+defect("embedding-items-refused", "INF-EMBED-002")(rewrite_requests(("/v1/inference/embeddings",), _items_refused))
+defect("text-truncation-unchecked", "INF-EMBED-003")(
+    rewrite_requests(("/v1/inference/embeddings",), without("text_truncation"))
 )

@@ -109,6 +109,40 @@ def rewrite_headers(status: int, edit: Callable[[list[tuple[bytes, bytes]]], lis
     return wrap_app(with_edited_headers)
 
 
+def rewrite_requests(paths: tuple[str, ...], edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
+    """Edit the JSON body of every POST to one of ``paths`` before the server reads it: a field
+    dropped on the way in is the server ignoring it, a field changed is the server misreading it."""
+
+    def with_edited_requests(app: Any) -> Any:
+        async def edited(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in paths:
+                await app(scope, receive, send)
+                return
+            chunks = []
+            while True:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            body = json.dumps(edit(json.loads(b"".join(chunks) or b"{}"))).encode()
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            replayed = [{"type": "http.request", "body": body, "more_body": False}]
+
+            async def replay() -> Message:
+                return replayed.pop() if replayed else await receive()
+
+            await app({**scope, "headers": headers}, replay, send)
+
+        return edited
+
+    return wrap_app(with_edited_requests)
+
+
+def without(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda body: {k: v for k, v in body.items() if k not in fields}
+
+
 def json_rule(match: Callable[[str, str, int], bool], edit: Callable[[Any], Any], status: int | None = None) -> Rewrite:
     def rule(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
         if not match(method, path, code):

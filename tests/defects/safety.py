@@ -95,3 +95,9 @@ def judge_on_first_provider() -> None:
         return await first.chat_text(model.provider_resource_id, messages)  # type: ignore[no-any-return]
 
     Stack.judge = judge  # type: ignore[method-assign]
+
+
+@defect("violation-with-our-own-words", "SAFE-RUN-005")
+def violation_with_our_own_words() -> None:
+    """The reference server's text before issue 19, not the one clients of upstream match on."""
+    llama_guard.USER_MESSAGE = "The message was blocked by a safety shield."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +74,21 @@ def test_backend_is_called_with_its_own_model_id(server: Server, own_fake: FakeP
         ("/v1/openai/v1/chat/completions", {"model": "m", "messages": []}, "messages"),
         ("/v1/inference/chat-completion", {"model_id": "m", "messages": [{"role": "wizard", "content": "x"}]}, "role"),
         ("/v1/openai/v1/chat/completions", {"model": "ghost", "messages": CHAT["messages"]}, "ghost"),
+        # fields this server does not act on are refused by name, never dropped
+        ("/v1/inference/chat-completion", {"model_id": "m", "messages": CHAT["messages"], "tools": [{}]}, "tools"),
+        ("/v1/inference/completion", {"model_id": "m", "content": "x", "logprobs": {"top_k": 1}}, "logprobs"),
+        (
+            "/v1/inference/chat-completion",
+            {"model_id": "m", "messages": CHAT["messages"], "response_format": {"type": "grammar", "bnf": {}}},
+            "grammar",
+        ),
+        ("/v1/inference/embeddings", {"model_id": "e", "contents": ["x"], "output_dimension": 8}, "output_dimension"),
+        (
+            "/v1/inference/embeddings",
+            {"model_id": "e", "contents": ["x"], "text_truncation": "middle"},
+            "text_truncation",
+        ),
+        ("/v1/openai/v1/embeddings", {"model": "e", "input": "x", "encoding_format": "hex"}, "encoding_format"),
     ],
 )
 def test_client_mistakes_are_4xx(server: Server, path: str, body: dict[str, object], fragment: str) -> None:
@@ -85,3 +102,59 @@ def test_embeddings_both_routes(server: Server) -> None:
     assert [len(v) for v in native["embeddings"]] == [384, 384]
     assert [item["embedding"] for item in openai["data"]] == native["embeddings"]
     assert openai["model"] == "e"
+
+
+def events(response: httpx.Response) -> list[dict[str, object]]:
+    assert response.headers["content-type"].startswith("text/event-stream")
+    frames = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+    return [json.loads(frame) for frame in frames if frame != "[DONE]"]
+
+
+def test_completions_stream_on_every_route(server: Server, own_fake: FakeProcess) -> None:
+    native = events(
+        httpx.post(server.url + "/v1/inference/completion", json={"model_id": "m", "content": "hi", "stream": True})
+    )
+    assert [e["stop_reason"] for e in native][-1] == "end_of_turn"
+    assert "".join(str(e["delta"]) for e in native) == "Hello from the fake backend."
+    for path in ("/v1/openai/v1/completions", "/v1/completions"):
+        chunks = events(httpx.post(server.url + path, json={"model": "m", "prompt": "hi", "stream": True}))
+        assert {c["object"] for c in chunks} == {"text_completion"} and {c["model"] for c in chunks} == {"m"}
+    sent = [json.loads(r["body"]) for r in own_fake.requests() if r["path"] == "/v1/completions"]
+    assert [b.get("stream") for b in sent] == [True, True, True]
+
+
+def test_base64_embeddings_are_the_float_vectors(server: Server, own_fake: FakeProcess) -> None:
+    body = {"model": "e", "input": ["a", "b"]}
+    floats = httpx.post(server.url + "/v1/embeddings", json=body).json()["data"]
+    encoded = httpx.post(server.url + "/v1/embeddings", json={**body, "encoding_format": "base64"}).json()["data"]
+    decoded = [list(struct.unpack("<384f", base64.b64decode(e["embedding"]))) for e in encoded]
+    for got, want in zip(decoded, [e["embedding"] for e in floats], strict=True):
+        assert got == pytest.approx(want, abs=1e-6)
+    # the backend is asked for floats whatever the client wants
+    assert all(
+        "encoding_format" not in json.loads(r["body"]) for r in own_fake.requests() if r["path"] == "/v1/embeddings"
+    )
+
+
+def test_native_embeddings_take_text_items(server: Server) -> None:
+    items = {"model_id": "e", "contents": [{"type": "text", "text": "a"}], "text_truncation": "end"}
+    plain = {"model_id": "e", "contents": ["a"]}
+    url = server.url + "/v1/inference/embeddings"
+    assert httpx.post(url, json=items).json() == httpx.post(url, json=plain).json()
+
+
+def test_a_json_schema_reaches_the_backend(server: Server, own_fake: FakeProcess) -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    body = {
+        "model_id": "m",
+        "messages": CHAT["messages"],
+        "response_format": {"type": "json_schema", "json_schema": schema},
+    }
+    for path in ("/v1/inference/chat-completion",):
+        assert httpx.post(server.url + path, json=body).status_code == 200
+    completion = {"model_id": "m", "content": "hi", "response_format": body["response_format"]}
+    assert httpx.post(server.url + "/v1/inference/completion", json=completion).status_code == 200
+    sent = [
+        json.loads(r["body"]) for r in own_fake.requests() if r["path"] in ("/v1/chat/completions", "/v1/completions")
+    ]
+    assert [b["response_format"]["json_schema"]["schema"] for b in sent] == [schema, schema]
