@@ -21,6 +21,7 @@ from reference_server.providers.base import ProviderHandle
 from reference_server.providers.catalog import PROVIDER_SPECS, resolve
 from reference_server.providers.remote import RemoteInferenceProvider
 from reference_server.quota.counters import Counter, build_counter
+from reference_server.resources.chat_completions import ChatCompletionStore
 from reference_server.resources.models import Model
 from reference_server.resources.registry import ModelRegistry, ShieldRegistry, VectorDBRegistry
 from reference_server.resources.shields import Shield
@@ -47,6 +48,12 @@ def default_metadata_path(image_name: str) -> Path:
     return Path(os.path.expanduser("~")) / ".llama" / "distributions" / image_name / "kvstore.db"
 
 
+def inference_store_path(config: StackConfig, metadata: Path) -> Path:
+    """The configured inference store, else a file beside the metadata store (the distribution's folder)."""
+    configured = config.run.inference_store
+    return Path(configured.db_path) if configured is not None else metadata.parent / "inference_store.db"
+
+
 @dataclass
 class Stack:
     config: StackConfig
@@ -55,6 +62,7 @@ class Stack:
     shields: ShieldRegistry
     vector_dbs: VectorDBRegistry
     providers: list[ProviderHandle]
+    chat_completions: ChatCompletionStore
     # Models registered while their backend was unreachable; checked on first use.
     unverified: set[str] = field(default_factory=set)
     counter: Counter | None = None
@@ -71,7 +79,9 @@ class Stack:
         else:
             store = SqliteKVStore(default_metadata_path(run.image_name))
         providers: list[ProviderHandle] = []
+        chat_store: SqliteKVStore | None = None
         try:
+            chat_store = SqliteKVStore(inference_store_path(config, store.path), synchronous="NORMAL")
             for p in config.providers:
                 providers.append(
                     _implementation(p.api, p.provider_type)(p.api, p.provider_id, p.provider_type, p.config)
@@ -85,12 +95,15 @@ class Stack:
                 shields=ShieldRegistry(store),
                 vector_dbs=VectorDBRegistry(store),
                 providers=providers,
+                chat_completions=ChatCompletionStore(chat_store),
                 counter=counter,
             )
         except BaseException:
             for provider in providers:
                 provider.close()
             store.close()
+            if chat_store is not None:
+                chat_store.close()
             raise
 
     async def start(self) -> None:
@@ -191,3 +204,4 @@ class Stack:
         for provider in self.providers:
             provider.close()
         self.store.close()
+        self.chat_completions.close()

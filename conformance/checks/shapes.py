@@ -165,32 +165,54 @@ def sse_events(response: Response, where: str) -> list[Any]:
     return events
 
 
-def serves_route(api: RecordingClient, method: str, path: str) -> bool:
-    """Whether the target serves a route (its release or its config says so).
+def serves_route(api: RecordingClient, method: str, path: str, **caller: Any) -> bool:
+    """Whether the target serves a route (its release or its config says so); ``caller`` names
+    who asks, as for `RecordingClient.request` (a launched scenario's own principal).
 
     /v1/inspect/routes is asked first; its OpenAPI document second, because some releases
     (0.2.12) leave whole APIs out of /v1/inspect/routes while serving them."""
-    routes = expect_data_list(api.get_json("/v1/inspect/routes"), "/v1/inspect/routes")
+    routes = expect_data_list(api.get_json("/v1/inspect/routes", **caller), "/v1/inspect/routes")
     served = {(str(r.get("method", "")).upper(), r.get("route")) for r in routes if isinstance(r, dict)}
     if (method, path) in served:
         return True
-    answer = api.get("/openapi.json")
+    answer = api.get("/openapi.json", **caller)
     spec = answer.json() if answer.status == 200 and _is_json(answer) else {}
     operations = spec.get("paths", {}).get(path, {}) if isinstance(spec, dict) else {}
     return isinstance(operations, dict) and method.lower() in operations
 
 
-def require_route(api: RecordingClient, method: str, path: str, provider_api: str | None = None) -> None:
+def require_route(api: RecordingClient, method: str, path: str, provider_api: str | None = None, **caller: Any) -> None:
     """Skip, saying why, when the target does not serve a route, or (``provider_api``) has no
     provider of the API behind it: 0.7.3 lists every API's routes in /v1/inspect/routes, those of
     APIs its config leaves out too (with no provider types), and answers them 404."""
-    if not serves_route(api, method, path):
+    if not serves_route(api, method, path, **caller):
         pytest.skip(f"the target does not serve {method} {path} (not in /v1/inspect/routes nor /openapi.json)")
     if provider_api is not None:
-        providers = expect_data_list(api.get_json("/v1/providers"), "/v1/providers")
+        providers = expect_data_list(api.get_json("/v1/providers", **caller), "/v1/providers")
         if not any(isinstance(p, dict) and p.get("api") == provider_api for p in providers):
             pytest.skip(f"the target has no {provider_api} provider, so {method} {path} serves nothing")
 
 
 def _is_json(answer: Response) -> bool:
     return str(answer.headers.get("content-type", "")).startswith("application/json")
+
+
+def walk_listing(api: RecordingClient, route: str, caller: dict[str, Any], limit: int = 2) -> list[dict[str, Any]]:
+    """Every entry of the listing, page by page; each page's own fields say where it starts and ends."""
+    entries: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(500):  # a bound: a has_more that never turns false is a defect, not a hang
+        query = f"?limit={limit}" + (f"&after={after}" if after else "")
+        page = api.get_json(route + query, **caller)
+        data = expect_data_list(page, route)
+        assert len(data) <= limit, f"a page of {len(data)} entries for limit={limit}"
+        if data:
+            assert page.get("first_id") == data[0].get("id") and page.get("last_id") == data[-1].get("id"), (
+                f"first_id/last_id do not name the page's ends: {page.get('first_id')!r}, {page.get('last_id')!r}"
+            )
+        entries += [entry for entry in data if isinstance(entry, dict)]
+        if not page.get("has_more"):
+            return entries
+        assert data, "has_more is true on an empty page"
+        after = str(data[-1].get("id"))
+    raise AssertionError("the listing did not end within 500 pages")

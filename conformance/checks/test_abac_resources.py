@@ -1,5 +1,6 @@
-"""Profile ``abac``, beyond models: the vector dbs and shields one principal registers are out of
-reach of a principal who shares none of its attributes (the models' checks are in test_auth.py).
+"""Profile ``abac``, beyond models: the vector dbs and shields one principal registers, and the chat
+completions stored for it, are out of reach of a principal who shares none of its attributes (the
+models' checks are in test_auth.py).
 
 Launched, alice and bob are minted by the scenario's issuer; against a URL they are the two
 tokens (``--stack-token``, ``--stack-token-alt``). The owner always lists first, so a listing
@@ -19,7 +20,9 @@ from conformance.checks.shapes import (
     model_id,
     pick_model,
     require_route,
+    serves_route,
     unique_id,
+    walk_listing,
 )
 from conformance.http import RecordingClient
 from conformance.outcomes import not_evaluated
@@ -118,3 +121,36 @@ def test_shield_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
 def test_url_shield_is_not_registered_in_a_deployment() -> None:
     # 0.2.x has no DELETE for shields: a shield registered to test this would stay for good.
     not_evaluated("registering a shield in your deployment would leave it there (0.2.x cannot delete shields)")
+
+
+# Where each generation lists stored chat completions, newest first.
+CHAT_ROUTES = ("/v1/chat/completions", "/v1/openai/v1/chat/completions")
+
+
+def expect_chat_completion_is_private(api: RecordingClient, owner: Caller, stranger: Caller) -> None:
+    route = next((r for r in CHAT_ROUTES if serves_route(api, "GET", r, **owner)), None)
+    if route is None:
+        pytest.skip(f"the target stores no chat completions (serves neither GET {' nor GET '.join(CHAT_ROUTES)})")
+    models = expect_data_list(api.get_json("/v1/models", **owner), "/v1/models")
+    model = model_id(pick_model(models, "llm", None))
+    body = {"model": model, "messages": BENIGN}
+    ident = api.post(route, json_body=body, expect=200, **owner).json().get("id")
+    assert isinstance(ident, str), "the chat completion has no id"
+    api.get(f"{route}/{ident}", expect=200, **owner)
+    assert ident not in [e.get("id") for e in walk_listing(api, route, stranger, limit=100)], (
+        f"the other principal lists the owner's chat completion {ident!r}"
+    )
+    response = api.get(f"{route}/{ident}", **stranger)
+    assert 400 <= response.status < 500, f"the other principal can read it: {response.describe()}"
+
+
+@requirement("ABAC-006")
+def test_chat_completion_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
+    expect_chat_completion_is_private(*launched_principals(scenarios))
+
+
+@requirement("ABAC-006")
+def test_url_chat_completion_is_out_of_the_other_principals_reach(
+    url_principals: tuple[RecordingClient, Caller, Caller],
+) -> None:
+    expect_chat_completion_is_private(*url_principals)

@@ -13,6 +13,7 @@ import binascii
 import json
 import math
 import struct
+import time
 from typing import Any
 
 import pytest
@@ -26,9 +27,11 @@ from conformance.checks.shapes import (
     model_provider,
     pick_model,
     registration_body,
+    require_route,
     serves_route,
     sse_events,
     unique_id,
+    walk_listing,
 )
 from conformance.http import RecordingClient, require_authorised
 from conformance.outcomes import inconclusive
@@ -389,3 +392,58 @@ def test_native_chat_response_format_reaches_the_backend(scenarios: ScenarioAcce
     assert sent, f"no chat request reached Ollama: {[r['path'] for r in ollama.requests()]}"
     schema = _schema_sent(sent[-1])
     assert schema == SCHEMA, f"Ollama got the schema {schema!r:.200} in {sent[-1]!r:.300}"
+
+
+# ------------------------------------------------ stored chat completions (the inference store)
+
+
+def next_second(bound: float = 2.0) -> None:
+    """Wait until the wall clock's second changes: the observable condition, bounded."""
+    start = int(time.time())
+    deadline = time.monotonic() + bound
+    while int(time.time()) == start:
+        assert time.monotonic() < deadline, "the clock did not move on to the next second"
+        time.sleep(0.01)
+
+
+def expect_stored_completions(api: RecordingClient, route: str, model: str, caller: dict[str, Any]) -> None:
+    """Three completions made here are read back by id and found once each in a walk of the list."""
+    require_route(api, "GET", route, **caller)
+    made: list[tuple[str, list[dict[str, str]]]] = []
+    for index in range(3):
+        if made:
+            next_second()  # `created` counts seconds: three in one second could not show an order
+        messages = [{"role": "user", "content": f"Say hello, number {index}."}]
+        answer = api.post(route, json_body={"model": model, "messages": messages}, expect=200, **caller).json()
+        assert isinstance(answer, dict) and isinstance(answer.get("id"), str), f"no id in {answer!r:.200}"
+        made.append((answer["id"], messages))
+    for ident, messages in made:
+        stored = api.get_json(f"{route}/{ident}", **caller)
+        assert isinstance(stored, dict) and stored.get("id") == ident, f"{route}/{ident} answered {stored!r:.200}"
+        sent = [(m.get("role"), m.get("content")) for m in stored.get("input_messages") or [] if isinstance(m, dict)]
+        assert sent == [(m["role"], m["content"]) for m in messages], f"input_messages of {ident}: {sent!r:.200}"
+        assert isinstance(stored.get("choices"), list) and stored["choices"], f"no choices stored for {ident}"
+    walked = walk_listing(api, route, caller)
+    ids = [entry.get("id") for entry in walked]
+    assert len(ids) == len(set(ids)), "the walk by limit/after saw a completion twice"
+    missing = [ident for ident, _ in made if ident not in ids]
+    assert not missing, f"the walk by limit/after never reached {missing}"
+    created = [entry.get("created") for entry in walked]
+    assert all(isinstance(c, int) for c in created), f"entries without an integer created: {created[:5]}"
+    stamps = [int(c) for c in created if isinstance(c, int)]
+    assert stamps == sorted(stamps, reverse=True), "the listing is not newest first"
+    ours = [ident for ident in ids if ident in {i for i, _ in made}]
+    assert ours == [ident for ident, _ in reversed(made)], "the three completions are not listed newest first"
+    unknown = unique_id("chatcmpl-missing")
+    response = api.get(f"{route}/{unknown}", **caller)
+    expect_json_error(response, range(400, 500), "an unknown chat completion id")
+
+
+@requirement("INF-STORE-001")
+def test_openai_chat_completions_are_stored(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    expect_stored_completions(stack_api, "/v1/openai/v1/chat/completions", llm(stack_api, stack_settings), {})
+
+
+@requirement("INF-V1-STORE-001")
+def test_v1_chat_completions_are_stored(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    expect_stored_completions(stack_api, "/v1/chat/completions", llm(stack_api, stack_settings), {})

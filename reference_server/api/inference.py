@@ -12,7 +12,9 @@ name our id again.
 
 # Requirements (conformance/catalog.yaml): INF-CHAT-001, INF-CHAT-002, INF-OPENAI-001, INF-OPENAI-002,
 #   INF-OPENAI-003, INF-EMBED-001, INF-ERR-001, INF-V1-CHAT-001, INF-V1-CHAT-002,
-#   INF-V1-COMPLETION-001, INF-V1-EMBED-001, INF-V1-ERR-001
+#   INF-V1-COMPLETION-001, INF-V1-EMBED-001, INF-V1-ERR-001,
+#   INF-COMPLETION-001, INF-OPENAI-005, INF-OPENAI-006, INF-V1-COMPLETION-002, INF-V1-EMBED-002,
+#   INF-EMBED-002, INF-EMBED-003, INF-FORMAT-001
 
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ import base64
 import json
 import struct
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -302,16 +305,84 @@ async def openai_chat(body: OpenAIChatRequest, request: Request) -> Any:
     model = await _model(request, body.model, "llm")
     provider = stack.inference(model.provider_id)
     upstream = {**body.model_dump(), "model": model.provider_resource_id}
+    owner = principal_of(request)
+    # Our own id: backends number their answers (Ollama's repeat across restarts), and a stored
+    # completion is read back by its id.
+    identifier = f"chatcmpl-{uuid.uuid4().hex}"
     if not body.stream:
-        return JSONResponse(_renamed(await provider.chat(upstream), model.identifier))
+        answer = _renamed(await provider.chat(upstream), model.identifier)
+        if isinstance(answer, dict):
+            answer["id"] = identifier
+            await stack.chat_completions.add(answer, body.messages, owner)
+        return JSONResponse(answer)
     chunks = await provider.chat_stream(upstream)
 
     async def events() -> AsyncIterator[dict[str, Any]]:
+        assembled = _Assembled()
         async for chunk in chunks:
-            yield _renamed(chunk, model.identifier)
+            renamed = _renamed(chunk, model.identifier)
+            if isinstance(renamed, dict):
+                renamed["id"] = identifier
+            assembled.take(renamed)
+            yield renamed
+        # stored once the stream is whole, before it is closed: the client's next request finds it
+        await stack.chat_completions.add(assembled.completion(), body.messages, owner)
 
-    response = _sse(events())
-    return response
+    return _sse(events())
+
+
+class _Assembled:
+    """A streamed chat completion put back together, to be stored as the plain answer would be."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+        self.texts: dict[int, list[str]] = {}
+        self.finish: dict[int, Any] = {}
+
+    def take(self, chunk: Any) -> None:
+        if not isinstance(chunk, dict):
+            return
+        for key in ("id", "created", "model"):
+            self.fields.setdefault(key, chunk.get(key))
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            index = int(choice.get("index") or 0)
+            delta = choice.get("delta") or {}
+            if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                self.texts.setdefault(index, []).append(delta["content"])
+            if choice.get("finish_reason"):
+                self.finish[index] = choice["finish_reason"]
+
+    def completion(self) -> dict[str, Any]:
+        indexes = sorted(set(self.texts) | set(self.finish))
+        choices = [
+            {
+                "index": i,
+                "finish_reason": self.finish.get(i, "stop"),
+                "message": {"role": "assistant", "content": "".join(self.texts.get(i, []))},
+            }
+            for i in indexes
+        ]
+        return {**self.fields, "choices": choices}
+
+
+@router.get("/v1/openai/v1/chat/completions")
+@router.get("/v1/chat/completions")
+async def list_chat_completions(
+    request: Request,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 20,
+    model: str | None = None,
+    order: Literal["asc", "desc"] = "desc",
+) -> JSONResponse:
+    return JSONResponse(stack_of(request).chat_completions.page(principal_of(request), after, limit, model, order))
+
+
+@router.get("/v1/openai/v1/chat/completions/{completion_id}")
+@router.get("/v1/chat/completions/{completion_id}")
+async def get_chat_completion(completion_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(stack_of(request).chat_completions.get(completion_id, principal_of(request)))
 
 
 @router.post("/v1/openai/v1/completions")

@@ -36,7 +36,6 @@ IGNORED_TOP_LEVEL = frozenset(
     {
         "conda_env",  # read only as the fallback for image_name
         "container_image",
-        "inference_store",
         "datasets",
         "scoring_fns",
         "benchmarks",
@@ -147,6 +146,15 @@ class ServerConfig(_Strict):
         return self
 
 
+class InferenceStoreConfig(BaseModel):
+    """Upstream's SQL store for chat completions; this server keeps them in sqlite only."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    type: Literal["sqlite"] = "sqlite"
+    db_path: str = Field(min_length=1)
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
@@ -156,6 +164,8 @@ class RunConfig(BaseModel):
     apis: list[str] = Field(default_factory=list)
     providers: dict[str, list[ProviderEntry]] = Field(default_factory=dict)
     metadata_store: SqliteKVStoreConfig | None = None
+    # Stored chat completions; beside the metadata store when not given.
+    inference_store: InferenceStoreConfig | None = None
     models: list[ModelInput] = Field(default_factory=list)
     shields: list[ShieldInput] = Field(default_factory=list)
     vector_dbs: list[VectorDBInput] = Field(default_factory=list)

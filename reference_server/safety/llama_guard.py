@@ -8,7 +8,7 @@ misbehaving, a 502, because a shield must never let a message through on an answ
 not read.
 """
 
-# Requirements (conformance/catalog.yaml): SAFE-RUN-002, SAFE-RUN-003, SAFE-SEED-001
+# Requirements (conformance/catalog.yaml): SAFE-RUN-002, SAFE-RUN-003, SAFE-RUN-005, SAFE-SEED-001
 
 from __future__ import annotations
 

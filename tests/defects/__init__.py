@@ -13,6 +13,7 @@ checks fail; seams.py lists the private names of the server the defects replace.
 from __future__ import annotations
 
 from tests.defects import (  # noqa: F401 (importing a profile module registers its defects)
+    abac_resources,
     auth,
     config,
     core,

@@ -9,7 +9,19 @@ from typing import Any
 
 from reference_server.api import inference
 from reference_server.providers.remote import RemoteInferenceProvider
-from tests.defects.patching import Apply, get, json_edit, json_rule, on_path, rewrite_api, rewrite_requests, without
+from reference_server.resources.chat_completions import ChatCompletionStore
+from tests.defects.patching import (
+    Apply,
+    does_nothing,
+    get,
+    json_edit,
+    json_rule,
+    on_path,
+    patch,
+    rewrite_api,
+    rewrite_requests,
+    without,
+)
 from tests.defects.registry import defect
 
 
@@ -144,3 +156,22 @@ defect("embedding-items-refused", "INF-EMBED-002")(rewrite_requests(("/v1/infere
 defect("text-truncation-unchecked", "INF-EMBED-003")(
     rewrite_requests(("/v1/inference/embeddings",), without("text_truncation"))
 )
+
+# The inference store: answered and forgotten; walked from the wrong end; a cursor not followed.
+defect("chat-completions-not-stored", "INF-STORE-001", "INF-V1-STORE-001")(does_nothing(ChatCompletionStore, "add"))
+
+
+def _page_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
+    """The store's listing asked with its arguments edited: what the route's query meant, misread."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        def page(self: Any, viewer: Any, *query: Any) -> Any:
+            return original(self, viewer, **edit(dict(zip(("after", "limit", "model", "order"), query, strict=True))))
+
+        return page
+
+    return patch(ChatCompletionStore, "page", replacement)
+
+
+defect("chat-listing-oldest-first", "INF-V1-STORE-001")(_page_edited(lambda q: {**q, "order": "asc"}))
+defect("chat-listing-after-ignored", "INF-STORE-001")(_page_edited(lambda q: {**q, "after": None}))
