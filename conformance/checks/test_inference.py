@@ -447,3 +447,55 @@ def test_openai_chat_completions_are_stored(stack_api: RecordingClient, stack_se
 @requirement("INF-V1-STORE-001")
 def test_v1_chat_completions_are_stored(stack_api: RecordingClient, stack_settings: Settings) -> None:
     expect_stored_completions(stack_api, "/v1/chat/completions", llm(stack_api, stack_settings), {})
+
+
+# The suite's probe tool, which the fake backends call when offered it (conformance/fakes).
+PROBE_TOOL = "conformance_lookup"
+TOOL = {
+    "tool_name": PROBE_TOOL,
+    "description": "Look a word up in the conformance suite's dictionary.",
+    "parameters": {"query": {"param_type": "string", "description": "The word.", "required": True}},
+}
+
+
+def offer_probe_tool(scenarios: ScenarioAccess, stream: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """Offer the probe tool on the core scenario; the answer, and the chat requests Ollama got."""
+    launched = scenarios.pool.shared("core")
+    api, ollama = scenarios.client(launched.url), launched.fakes["ollama"]
+    model = model_id(pick_model(listed(api), "llm", "ollama"))
+    ollama.clear_requests()
+    body = {"model_id": model, "messages": PROMPT, "tools": [TOOL], "stream": stream}
+    answer = api.post("/v1/inference/chat-completion", json_body=body, expect=200)
+    chats = ("/api/chat", "/api/generate", "/v1/chat/completions")
+    sent = [json.loads(r["body"]) for r in ollama.requests() if r["path"] in chats]
+    assert sent, f"no chat request reached Ollama: {[r['path'] for r in ollama.requests()]}"
+    offered = json.dumps(sent[-1].get("tools") or sent[-1].get("messages") or sent[-1].get("prompt"))
+    assert PROBE_TOOL in offered, f"the backend was not offered {PROBE_TOOL!r}: {sent[-1]!r:.400}"
+    return (sse_events(answer, "native tool stream") if stream else answer.json()), sent
+
+
+def expect_probe_call(call: Any, where: str) -> None:
+    assert isinstance(call, dict), f"{where}: the tool call is {call!r:.200}"
+    assert call.get("tool_name") == PROBE_TOOL, f"{where}: tool_name is {call.get('tool_name')!r}"
+    assert isinstance(call.get("call_id"), str), f"{where}: call_id is {call.get('call_id')!r}"
+    arguments = call.get("arguments")
+    assert isinstance(arguments, dict) and "query" in arguments, f"{where}: arguments are {arguments!r:.200}"
+
+
+@requirement("INF-TOOLS-001")
+def test_native_chat_tools_reach_the_backend_and_calls_come_back(scenarios: ScenarioAccess) -> None:
+    answer, _sent = offer_probe_tool(scenarios, stream=False)
+    message = answer.get("completion_message") if isinstance(answer, dict) else None
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    assert isinstance(calls, list) and len(calls) == 1, f"tool_calls is {calls!r:.300} (the backend called the tool)"
+    expect_probe_call(calls[0], "completion_message.tool_calls[0]")
+
+
+@requirement("INF-TOOLS-002")
+def test_native_chat_streams_tool_calls(scenarios: ScenarioAccess) -> None:
+    events, _sent = offer_probe_tool(scenarios, stream=True)
+    deltas = [(e.get("event") or {}).get("delta") for e in events if isinstance(e, dict)]
+    calls = [d for d in deltas if isinstance(d, dict) and d.get("type") == "tool_call"]
+    assert calls, f"no tool_call delta in the stream: {deltas!r:.300}"
+    assert calls[-1].get("parse_status") == "succeeded", f"the last tool_call delta is {calls[-1]!r:.300}"
+    expect_probe_call(calls[-1].get("tool_call"), "the tool_call delta")

@@ -22,6 +22,7 @@ from conformance.fakes.openai_compat import (
     input_texts,
     model_request,
     openai_routes,
+    raw_prompt_tool_call,
     read_json,
     reply_text,
 )
@@ -85,7 +86,7 @@ def create_app(state: FakeState | None = None) -> Starlette:
             {
                 "model": body["model"],
                 "created_at": "2025-06-01T00:00:00Z",
-                "response": reply_text([body.get("prompt")]),
+                "response": raw_prompt_tool_call(body.get("prompt")) or reply_text([body.get("prompt")]),
                 "done": True,
                 "done_reason": "stop",
             }

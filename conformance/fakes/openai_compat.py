@@ -44,6 +44,35 @@ def reply_text(messages: list[Any]) -> str:
     return REPLY
 
 
+# The suite's probe tool: a fake model "calls" it, and every tool an OpenAI-shaped request offers.
+PROBE_TOOL = "conformance_lookup"
+PROBE_ARGUMENT = "conformance"
+_SAMPLE = {"string": PROBE_ARGUMENT, "integer": 1, "number": 1.0, "boolean": True}
+
+
+def tool_call_for(tools: Any) -> dict[str, Any] | None:
+    """The call a fake model makes when offered OpenAI-shaped ``tools``: the first one, with a
+    sample value for each required parameter. Deterministic, so checks can read it back."""
+    if not isinstance(tools, list) or not tools or not isinstance(tools[0], dict):
+        return None
+    function = tools[0].get("function") or {}
+    schema = function.get("parameters") or {}
+    properties = schema.get("properties") or {}
+    arguments = {
+        name: _SAMPLE.get(str((properties.get(name) or {}).get("type")), PROBE_ARGUMENT)
+        for name in schema.get("required") or []
+    }
+    return {"name": str(function.get("name")), "arguments": json.dumps(arguments)}
+
+
+def raw_prompt_tool_call(prompt: Any) -> str | None:
+    """What a Llama model answers in its python_list tool format when its raw prompt (Ollama's
+    /api/generate, llama-stack 0.2.x) offers the suite's probe tool."""
+    if isinstance(prompt, str) and PROBE_TOOL in prompt:
+        return f'[{PROBE_TOOL}(query="{PROBE_ARGUMENT}")]'
+    return None
+
+
 def model_missing(model: str) -> Response:
     return JSONResponse(
         {"error": {"message": f'model "{model}" not found, try pulling it first', "type": "api_error"}}, status_code=404
@@ -98,16 +127,23 @@ def openai_routes(state: FakeState, owned_by: str) -> list[Route]:
             return body
         model = str(body["model"])
         text = reply_text(body.get("messages") or [])
+        call = tool_call_for(body.get("tools")) if body.get("tool_choice") != "none" else None
         ident, created = next_id("chatcmpl"), int(time.time())
         if body.get("stream"):
-            return StreamingResponse(_chat_stream(ident, created, model, text), media_type="text/event-stream")
+            chunks = (
+                _tool_call_stream(ident, created, model, call) if call else _chat_stream(ident, created, model, text)
+            )
+            return StreamingResponse(chunks, media_type="text/event-stream")
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if call:
+            message = {"role": "assistant", "content": None, "tool_calls": [_call(call, next_id("call"))]}
         return JSONResponse(
             {
                 "id": ident,
                 "object": "chat.completion",
                 "created": created,
                 "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+                "choices": [{"index": 0, "finish_reason": "tool_calls" if call else "stop", "message": message}],
                 "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
             }
         )
@@ -189,4 +225,25 @@ async def _completion_stream(ident: str, created: int, model: str) -> AsyncItera
         choice = {"index": 0, "text": piece, "finish_reason": "stop" if last else None, "logprobs": None}
         chunk = {"id": ident, "object": "text_completion", "created": created, "model": model, "choices": [choice]}
         yield f"data: {json.dumps(chunk)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def _call(call: dict[str, Any], ident: str) -> dict[str, Any]:
+    return {"id": ident, "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}
+
+
+async def _tool_call_stream(ident: str, created: int, model: str, call: dict[str, Any]) -> AsyncIterator[str]:
+    """A streamed tool call as OpenAI sends it: the name first, the arguments in pieces, then the finish."""
+    arguments = call["arguments"]
+    pieces = [arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]]
+    first = {"index": 0, "id": f"{ident}-call", "type": "function", "function": {"name": call["name"], "arguments": ""}}
+    deltas = [{"role": "assistant", "tool_calls": [first]}]
+    deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": piece}}]} for piece in pieces]
+    for delta in deltas:
+        chunk = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}  # fmt: skip
+        yield f"data: {json.dumps(chunk)}\n\n"
+    last = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}  # fmt: skip
+    yield f"data: {json.dumps(last)}\n\n"
     yield "data: [DONE]\n\n"

@@ -31,6 +31,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference_server.api.deps import principal_of, stack_of
+from reference_server.api.native_tools import (
+    StreamedCalls,
+    ToolConfig,
+    ToolDefinition,
+    native_tool_calls,
+    openai_message,
+    openai_tool_choice,
+    openai_tools,
+)
 from reference_server.api.strict_routes import strict_router
 from reference_server.content import content_text
 from reference_server.errors import InvalidRequest, StackError
@@ -74,8 +83,11 @@ class ChatCompletionRequest(BaseModel):
     sampling_params: SamplingParams | None = None
     response_format: ResponseFormat | None = None
     stream: bool = False
-    # Not served here (yet): refused by name rather than dropped, see _refuse_unserved.
-    tools: list[dict[str, Any]] | None = None
+    tools: list[ToolDefinition] | None = None
+    tool_choice: str | None = None  # deprecated upstream for tool_config.tool_choice; still read
+    tool_prompt_format: Literal["json", "function_tag", "python_list"] | None = None  # a prompt hint: moot here
+    tool_config: ToolConfig | None = None
+    # Not served here: refused by name rather than dropped, see _refuse_unserved.
     logprobs: dict[str, Any] | None = None
 
 
@@ -157,9 +169,7 @@ def _sampling(params: SamplingParams | None) -> dict[str, Any]:
 
 def _refuse_unserved(body: ChatCompletionRequest | CompletionRequest) -> None:
     """A field this server does not act on is refused by name: answering as if it were absent
-    would hand a tool-calling client prose, or a logprobs client nothing, with a 200."""
-    if isinstance(body, ChatCompletionRequest) and body.tools:
-        raise InvalidRequest("tools: tool calling is not supported by this server")
+    would hand a logprobs client nothing, with a 200."""
     if body.logprobs is not None:
         raise InvalidRequest("logprobs: log probabilities are not supported by this server")
 
@@ -174,7 +184,16 @@ def _response_format(fmt: JsonSchemaFormat | GrammarFormat | None) -> dict[str, 
 
 
 def _stop_reason(finish_reason: Any) -> str:
-    return "out_of_tokens" if finish_reason == "length" else "end_of_turn"
+    """Upstream's StopReason for OpenAI's finish_reason (vllm.py at v0.2.12 maps them so)."""
+    return {"length": "out_of_tokens", "tool_calls": "end_of_message"}.get(str(finish_reason), "end_of_turn")
+
+
+def _tools(body: ChatCompletionRequest) -> dict[str, Any]:
+    if not body.tools:
+        return {}
+    configured = body.tool_config.tool_choice if body.tool_config else None
+    choice = openai_tool_choice(configured or body.tool_choice, body.tools)
+    return {"tools": openai_tools(body.tools), "tool_choice": choice}
 
 
 def _sse(events: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
@@ -196,9 +215,10 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
     provider = stack.inference(model.provider_id)
     upstream = {
         "model": model.provider_resource_id,
-        "messages": [{"role": m.role, "content": content_text(m.content)} for m in body.messages],
+        "messages": [openai_message(m.model_dump()) for m in body.messages],
         **_sampling(body.sampling_params),
         **_response_format(body.response_format),
+        **_tools(body),
     }
     if not body.stream:
         answer = await provider.chat(upstream)
@@ -210,7 +230,7 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
                     "role": "assistant",
                     "content": message.get("content") or "",
                     "stop_reason": _stop_reason(choice.get("finish_reason")),
-                    "tool_calls": [],
+                    "tool_calls": native_tool_calls(message.get("tool_calls")),
                 },
                 "logprobs": None,
             }
@@ -220,13 +240,18 @@ async def chat_completion(body: ChatCompletionRequest, request: Request) -> Any:
     async def events() -> AsyncIterator[dict[str, Any]]:
         yield {"event": {"event_type": "start", "delta": {"type": "text", "text": ""}}}
         stop_reason = "end_of_turn"
+        calls = StreamedCalls()
         async for chunk in chunks:
             choice = (chunk.get("choices") or [{}])[0]
-            text = (choice.get("delta") or {}).get("content")
+            delta = choice.get("delta") or {}
+            calls.take(delta)
+            text = delta.get("content") if isinstance(delta, dict) else None
             if text:
                 yield {"event": {"event_type": "progress", "delta": {"type": "text", "text": text}}}
-            if choice.get("finish_reason") == "length":
-                stop_reason = "out_of_tokens"
+            if choice.get("finish_reason"):
+                stop_reason = _stop_reason(choice["finish_reason"])
+        for event in calls.events():
+            yield event
         yield {"event": {"event_type": "complete", "delta": {"type": "text", "text": ""}, "stop_reason": stop_reason}}
 
     return _sse(events())

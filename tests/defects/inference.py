@@ -175,3 +175,28 @@ def _page_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
 
 defect("chat-listing-oldest-first", "INF-V1-STORE-001")(_page_edited(lambda q: {**q, "order": "asc"}))
 defect("chat-listing-after-ignored", "INF-STORE-001")(_page_edited(lambda q: {**q, "after": None}))
+
+# Tools: dropped on the way in (the reference server before issue 19), or their calls on the way out.
+defect("tools-dropped", "INF-TOOLS-001")(
+    rewrite_requests(("/v1/inference/chat-completion",), without("tools", "tool_choice", "tool_config"))
+)
+defect("tool-calls-dropped", "INF-TOOLS-001")(
+    rewrite_api(
+        on_path(
+            "/v1/inference/chat-completion",
+            json_edit(lambda b: {**b, "completion_message": {**b["completion_message"], "tool_calls": []}}),
+        )
+    )
+)
+
+
+def _without_tool_call_events(body: bytes) -> bytes | None:
+    if not body.startswith(b"data:"):
+        return None
+    events = [e for e in body.split(b"\n\n") if e.strip() and b'"tool_call"' not in e]
+    return b"\n\n".join(events) + b"\n\n"
+
+
+defect("streamed-tool-calls-dropped", "INF-TOOLS-002")(
+    rewrite_api(on_path("/v1/inference/chat-completion", _without_tool_call_events))
+)

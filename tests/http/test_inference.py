@@ -15,6 +15,14 @@ from conformance.fakes.handle import FakeProcess
 from tests.conftest import Server, ServerFactory
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+TOOL = {
+    "tool_name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {
+        "city": {"param_type": "string", "description": "Its name"},
+        "unit": {"param_type": "string", "required": False},
+    },
+}
 
 
 @pytest.fixture
@@ -75,7 +83,11 @@ def test_backend_is_called_with_its_own_model_id(server: Server, own_fake: FakeP
         ("/v1/inference/chat-completion", {"model_id": "m", "messages": [{"role": "wizard", "content": "x"}]}, "role"),
         ("/v1/openai/v1/chat/completions", {"model": "ghost", "messages": CHAT["messages"]}, "ghost"),
         # fields this server does not act on are refused by name, never dropped
-        ("/v1/inference/chat-completion", {"model_id": "m", "messages": CHAT["messages"], "tools": [{}]}, "tools"),
+        (
+            "/v1/inference/chat-completion",
+            {"model_id": "m", "messages": CHAT["messages"], "tools": [TOOL], "tool_choice": "ghost_tool"},
+            "tool_choice",
+        ),
         ("/v1/inference/completion", {"model_id": "m", "content": "x", "logprobs": {"top_k": 1}}, "logprobs"),
         (
             "/v1/inference/chat-completion",
@@ -158,3 +170,57 @@ def test_a_json_schema_reaches_the_backend(server: Server, own_fake: FakeProcess
         json.loads(r["body"]) for r in own_fake.requests() if r["path"] in ("/v1/chat/completions", "/v1/completions")
     ]
     assert [b["response_format"]["json_schema"]["schema"] for b in sent] == [schema, schema]
+
+
+def test_tools_reach_the_backend_and_calls_come_back(server: Server, own_fake: FakeProcess) -> None:
+    body = {"model_id": "m", "messages": CHAT["messages"], "tools": [TOOL], "tool_config": {"tool_choice": "required"}}
+    answer = httpx.post(server.url + "/v1/inference/chat-completion", json=body).json()["completion_message"]
+    [call] = answer["tool_calls"]
+    assert (call["tool_name"], call["arguments"], answer["stop_reason"]) == (
+        "get_weather",
+        {"city": "conformance"},
+        "end_of_message",
+    )
+    assert json.loads(call["arguments_json"]) == call["arguments"] and call["call_id"]
+    [sent] = [json.loads(r["body"]) for r in own_fake.requests() if r["path"] == "/v1/chat/completions"]
+    function = sent["tools"][0]["function"]
+    assert function["name"] == "get_weather" and function["parameters"]["required"] == ["city"]
+    assert sent["tool_choice"] == "required"
+
+
+def test_streamed_tool_calls_arrive_whole(server: Server) -> None:
+    body = {"model_id": "m", "messages": CHAT["messages"], "tools": [TOOL], "stream": True}
+    stream = [e["event"] for e in events(httpx.post(server.url + "/v1/inference/chat-completion", json=body))]
+    calls = [e["delta"] for e in stream if e["delta"]["type"] == "tool_call"]
+    assert [(c["parse_status"], c["tool_call"]["tool_name"], c["tool_call"]["arguments"]) for c in calls] == [
+        ("succeeded", "get_weather", {"city": "conformance"})
+    ]
+    assert (stream[0]["event_type"], stream[-1]["event_type"], stream[-1]["stop_reason"]) == (
+        "start",
+        "complete",
+        "end_of_message",
+    )
+
+
+def test_a_conversation_with_a_tool_answer_reaches_the_backend_in_openai_form(
+    server: Server, own_fake: FakeProcess
+) -> None:
+    call = {"call_id": "c1", "tool_name": "get_weather", "arguments": {"city": "Paris"}}
+    messages = [
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": "", "stop_reason": "end_of_message", "tool_calls": [call]},
+        {"role": "tool", "call_id": "c1", "content": "sunny"},
+    ]
+    assert (
+        httpx.post(
+            server.url + "/v1/inference/chat-completion", json={"model_id": "m", "messages": messages}
+        ).status_code
+        == 200
+    )
+    [sent] = [json.loads(r["body"]) for r in own_fake.requests() if r["path"] == "/v1/chat/completions"]
+    assert sent["messages"][1]["tool_calls"][0] == {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
+    assert sent["messages"][2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
