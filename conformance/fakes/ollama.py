@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,6 +34,18 @@ DEFAULT_MODELS = ["llama3.2:3b", "all-minilm:l6-v2"]
 
 def _family(model: str) -> str:
     return "bert" if "minilm" in model or "embed" in model else "llama"
+
+
+def _answer(body: dict[str, Any], shape: Callable[[str], dict[str, Any]], text: str) -> Response:
+    """Ollama's native answer: one JSON object, or (``stream``, Ollama's default) newline-delimited
+    objects, a word each, then an empty one with ``done`` and the reason, as Ollama sends them."""
+    base = {"model": body["model"], "created_at": "2025-06-01T00:00:00Z"}
+    if not body.get("stream", True):
+        return JSONResponse({**base, **shape(text), "done": True, "done_reason": "stop"})
+    words = text.split(" ")
+    lines = [{**base, **shape(w if i == 0 else " " + w), "done": False} for i, w in enumerate(words)]
+    lines.append({**base, **shape(""), "done": True, "done_reason": "stop"})
+    return Response("".join(json.dumps(line) + "\n" for line in lines), media_type="application/x-ndjson")
 
 
 def create_app(state: FakeState | None = None) -> Starlette:
@@ -67,30 +81,15 @@ def create_app(state: FakeState | None = None) -> Starlette:
         body = await model_request(request, state, missing)
         if isinstance(body, Response):
             return body
-        message = {"role": "assistant", "content": reply_text(body.get("messages") or [])}
-        return JSONResponse(
-            {
-                "model": body["model"],
-                "created_at": "2025-06-01T00:00:00Z",
-                "message": message,
-                "done": True,
-                "done_reason": "stop",
-            }
-        )
+        text = reply_text(body.get("messages") or [])
+        return _answer(body, lambda piece: {"message": {"role": "assistant", "content": piece}}, text)
 
     async def generate(request: Request) -> Response:
         body = await model_request(request, state, missing)
         if isinstance(body, Response):
             return body
-        return JSONResponse(
-            {
-                "model": body["model"],
-                "created_at": "2025-06-01T00:00:00Z",
-                "response": raw_prompt_tool_call(body.get("prompt")) or reply_text([body.get("prompt")]),
-                "done": True,
-                "done_reason": "stop",
-            }
-        )
+        text = raw_prompt_tool_call(body.get("prompt")) or reply_text([body.get("prompt")])
+        return _answer(body, lambda piece: {"response": piece}, text)
 
     async def embed(request: Request) -> Response:
         body = await model_request(request, state, missing)
