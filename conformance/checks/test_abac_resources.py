@@ -25,7 +25,7 @@ from conformance.checks.shapes import (
     walk_listing,
 )
 from conformance.http import RecordingClient
-from conformance.outcomes import not_evaluated
+from conformance.outcomes import inconclusive, not_evaluated
 from conformance.plugin import ScenarioAccess
 from conformance.settings import Settings
 
@@ -74,8 +74,8 @@ def expect_vector_db_is_private(api: RecordingClient, owner: Caller, stranger: C
         api.delete(f"/v1/vector-dbs/{db_id}", **owner)
 
 
-def launched_principals(scenarios: ScenarioAccess) -> tuple[RecordingClient, Caller, Caller]:
-    launched = scenarios.pool.shared(SCENARIO)
+def launched_principals(scenarios: ScenarioAccess, scenario: str = SCENARIO) -> tuple[RecordingClient, Caller, Caller]:
+    launched = scenarios.pool.shared(scenario)
     issuer = launched.fakes["jwks"]
     alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
     bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
@@ -136,7 +136,9 @@ def expect_chat_completion_is_private(api: RecordingClient, owner: Caller, stran
     body = {"model": model, "messages": BENIGN}
     ident = api.post(route, json_body=body, expect=200, **owner).json().get("id")
     assert isinstance(ident, str), "the chat completion has no id"
-    api.get(f"{route}/{ident}", expect=200, **owner)
+    read_back = api.get(f"{route}/{ident}", **owner)
+    if read_back.status != 200:  # the store's own defect (INF-*-STORE-001), not a leak
+        inconclusive(f"the owner could not read its own chat completion back: {read_back.describe()}")
     assert ident not in [e.get("id") for e in walk_listing(api, route, stranger, limit=100)], (
         f"the other principal lists the owner's chat completion {ident!r}"
     )
@@ -146,7 +148,8 @@ def expect_chat_completion_is_private(api: RecordingClient, owner: Caller, stran
 
 @requirement("ABAC-006")
 def test_chat_completion_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
-    expect_chat_completion_is_private(*launched_principals(scenarios))
+    # auth-jwt, not abac-resources: every generation stores chat completions, and it has their dialects
+    expect_chat_completion_is_private(*launched_principals(scenarios, "auth-jwt"))
 
 
 @requirement("ABAC-006")
