@@ -214,17 +214,23 @@ def test_native_completion_stream(stack_api: RecordingClient, stack_settings: Se
     assert last in STOP_REASONS, f"the last event's stop_reason is {last!r}, not one of {', '.join(STOP_REASONS)}"
 
 
+def expect_completion_stream(api: RecordingClient, settings: Settings, path: str) -> None:
+    body = {"model": llm(api, settings), "prompt": "Say hello.", "max_tokens": 16, "stream": True}
+    expect_text_completion_chunks(sse_events(api.post(path, json_body=body, expect=200), path), path)
+
+
+def expect_base64_embeddings(api: RecordingClient, settings: Settings, path: str) -> None:
+    expect_base64_vectors(api, path, model_id(embedding_model(api, settings)), ["first text", "second text"])
+
+
 @requirement("INF-OPENAI-005")
 def test_openai_completion_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
-    body = {"model": llm(stack_api, stack_settings), "prompt": "Say hello.", "max_tokens": 16, "stream": True}
-    response = stack_api.post("/v1/openai/v1/completions", json_body=body, expect=200)
-    expect_text_completion_chunks(sse_events(response, "OpenAI completion stream"), "/v1/openai/v1/completions")
+    expect_completion_stream(stack_api, stack_settings, "/v1/openai/v1/completions")
 
 
 @requirement("INF-OPENAI-006")
 def test_openai_embeddings_in_base64(stack_api: RecordingClient, stack_settings: Settings) -> None:
-    model = model_id(embedding_model(stack_api, stack_settings))
-    expect_base64_vectors(stack_api, "/v1/openai/v1/embeddings", model, ["first text", "second text"])
+    expect_base64_embeddings(stack_api, stack_settings, "/v1/openai/v1/embeddings")
 
 
 def unknown_model_is_named(stack_api: RecordingClient, path: str) -> None:
@@ -284,15 +290,12 @@ def test_v1_completion(stack_api: RecordingClient, stack_settings: Settings) -> 
 
 @requirement("INF-V1-COMPLETION-002")
 def test_v1_completion_stream(stack_api: RecordingClient, stack_settings: Settings) -> None:
-    body = {"model": llm(stack_api, stack_settings), "prompt": "Say hello.", "max_tokens": 16, "stream": True}
-    response = stack_api.post("/v1/completions", json_body=body, expect=200)
-    expect_text_completion_chunks(sse_events(response, "/v1 completion stream"), "/v1/completions")
+    expect_completion_stream(stack_api, stack_settings, "/v1/completions")
 
 
 @requirement("INF-V1-EMBED-002")
 def test_v1_embeddings_in_base64(stack_api: RecordingClient, stack_settings: Settings) -> None:
-    model = model_id(embedding_model(stack_api, stack_settings))
-    expect_base64_vectors(stack_api, "/v1/embeddings", model, ["first text", "second text"])
+    expect_base64_embeddings(stack_api, stack_settings, "/v1/embeddings")
 
 
 @requirement("INF-V1-EMBED-001")
