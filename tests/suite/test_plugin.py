@@ -272,7 +272,7 @@ def test_access_checks_against_a_url_with_two_principals(
     # ABAC-003 (sharing attributes) needs the launched issuer's tokens, this target serves no vector
     # dbs (ABAC-004), and shields are never registered in a deployment (ABAC-005): not evaluated
     not_here = dict.fromkeys(("ABAC-003", "ABAC-004", "ABAC-005"), "not-evaluated")
-    assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass", **not_here}
+    assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass", "ABAC-006": "pass", **not_here}
 
 
 def test_relative_paths_in_a_launcher_command_are_the_users(tmp_path: Path) -> None:
