@@ -35,6 +35,7 @@ from reference_server.api.native_tools import (
     StreamedCalls,
     ToolConfig,
     ToolDefinition,
+    choice_index,
     native_tool_calls,
     openai_message,
     openai_tool_choice,
@@ -372,7 +373,7 @@ class _Assembled:
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict):
                 continue
-            index = int(choice.get("index") or 0)
+            index = choice_index(choice.get("index"))
             delta = choice.get("delta") or {}
             if isinstance(delta, dict) and isinstance(delta.get("content"), str):
                 self.texts.setdefault(index, []).append(delta["content"])

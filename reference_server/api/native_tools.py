@@ -133,6 +133,11 @@ def native_tool_calls(openai_calls: Any) -> list[dict[str, Any]]:
     return calls
 
 
+def choice_index(value: Any) -> int:
+    """A streamed choice's or tool call's ``index`` from a backend; anything but an integer is 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 @dataclass
 class _Pending:
     identifier: str = ""
@@ -154,7 +159,7 @@ class StreamedCalls:
         for piece in pieces:
             if not isinstance(piece, dict):
                 continue
-            call = self.pending.setdefault(int(piece.get("index") or 0), _Pending())
+            call = self.pending.setdefault(choice_index(piece.get("index")), _Pending())
             call.identifier += str(piece.get("id") or "")
             function = piece.get("function") or {}
             call.name += str(function.get("name") or "")

@@ -30,6 +30,12 @@ class Stored:
     owner: dict[str, Any] | None
 
 
+def _created(record: dict[str, Any]) -> int:
+    """A backend's ``created`` that is not an integer sorts as 0 rather than failing the listing."""
+    created = record.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) else 0
+
+
 class ChatCompletionStore:
     def __init__(self, store: SqliteKVStore) -> None:
         self._store = store
@@ -74,7 +80,7 @@ class ChatCompletionStore:
             for identifier, item in self._items.items()
             if can_see(viewer, item.owner) and (model is None or item.record.get("model") == model)
         ]
-        visible.sort(key=lambda pair: (pair[1].record.get("created", 0), pair[1].sequence), reverse=order == "desc")
+        visible.sort(key=lambda pair: (_created(pair[1].record), pair[1].sequence), reverse=order == "desc")
         start = 0
         if after is not None:
             ids = [identifier for identifier, _ in visible]
