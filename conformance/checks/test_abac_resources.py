@@ -139,9 +139,16 @@ def expect_chat_completion_is_private(api: RecordingClient, owner: Caller, stran
     read_back = api.get(f"{route}/{ident}", **owner)
     if read_back.status != 200:  # the store's own defect (INF-*-STORE-001), not a leak
         inconclusive(f"the owner could not read its own chat completion back: {read_back.describe()}")
-    assert ident not in [e.get("id") for e in walk_listing(api, route, stranger, limit=100)], (
-        f"the other principal lists the owner's chat completion {ident!r}"
-    )
+    created = read_back.json().get("created") if isinstance(read_back.json(), dict) else None
+
+    def past_it(seen: list[dict[str, Any]]) -> bool:
+        # newest first: once older entries show, a leaked completion would already have been listed
+        return isinstance(created, int) and any(
+            isinstance(e.get("created"), int) and e["created"] < created for e in seen
+        )
+
+    listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
+    assert ident not in listed, f"the other principal lists the owner's chat completion {ident!r}"
     response = api.get(f"{route}/{ident}", **stranger)
     assert 400 <= response.status < 500, f"the other principal can read it: {response.describe()}"
 
