@@ -26,9 +26,20 @@ TOOL = {
 
 
 @pytest.fixture
-def own_fake(tmp_path: Path) -> Iterator[FakeProcess]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The fake behind the server: Ollama unless a test asks for both backends."""
+    return str(getattr(request, "param", "ollama"))
+
+
+# Both remote backends speak OpenAI's protocol through one provider class; the features each
+# reaches a backend through are tested on both, so a backend-specific override cannot drop them.
+BOTH_BACKENDS = pytest.mark.parametrize("backend", ["ollama", "vllm"], indirect=True)
+
+
+@pytest.fixture
+def own_fake(tmp_path: Path, backend: str) -> Iterator[FakeProcess]:
     """A fake this test may break without disturbing the others."""
-    fake = FakeProcess("ollama", tmp_path / "fake", models=["llama3.2:3b", "all-minilm:l6-v2"])
+    fake = FakeProcess(backend, tmp_path / "fake", models=["llama3.2:3b", "all-minilm:l6-v2"])
     try:
         yield fake
     finally:
@@ -36,12 +47,22 @@ def own_fake(tmp_path: Path) -> Iterator[FakeProcess]:
 
 
 @pytest.fixture
-def server(servers: ServerFactory, own_fake: FakeProcess) -> Server:
-    text = servers.minimal().replace(servers.ollama_url, own_fake.url) + (
-        "models:\n- {model_id: m, provider_model_id: llama3.2:3b}\n"
-        "- {model_id: e, provider_model_id: all-minilm:l6-v2, model_type: embedding,"
+def server(servers: ServerFactory, own_fake: FakeProcess, backend: str) -> Server:
+    provider = (
+        f'provider_id: ollama\n    provider_type: remote::ollama\n    config: {{url: "{own_fake.url}"}}'
+        if backend == "ollama"
+        else f'provider_id: vllm\n    provider_type: remote::vllm\n    config: {{url: "{own_fake.url}/v1"}}'
+    )
+    text = (
+        servers.minimal().replace(
+            f'provider_id: ollama\n    provider_type: remote::ollama\n    config: {{url: "{servers.ollama_url}"}}',
+            provider,
+        )
+        + f"models:\n- {{model_id: m, provider_id: {backend}, provider_model_id: llama3.2:3b}}\n"
+        f"- {{model_id: e, provider_id: {backend}, provider_model_id: all-minilm:l6-v2, model_type: embedding,"
         " metadata: {embedding_dimension: 384}}\n"
     )
+    assert f"remote::{backend}" in text
     return servers.running(servers.config(text))
 
 
@@ -49,13 +70,15 @@ def message(response: httpx.Response) -> str:
     return str(response.json()["error"]["message"])
 
 
-def test_backend_error_is_502_naming_the_provider(server: Server, own_fake: FakeProcess) -> None:
+@BOTH_BACKENDS
+def test_backend_error_is_502_naming_the_provider(server: Server, own_fake: FakeProcess, backend: str) -> None:
     own_fake.steer(fail_next=1, fail_status=500)
     answer = httpx.post(server.url + "/v1/openai/v1/chat/completions", json=CHAT)
-    assert answer.status_code == 502 and "provider 'ollama'" in message(answer)
+    assert answer.status_code == 502 and f"provider '{backend}'" in message(answer)
     assert httpx.post(server.url + "/v1/openai/v1/chat/completions", json=CHAT).status_code == 200
 
 
+@BOTH_BACKENDS
 def test_backend_gone_is_503_and_recovers(server: Server, own_fake: FakeProcess) -> None:
     own_fake.down()
     answer = httpx.post(
@@ -122,6 +145,7 @@ def events(response: httpx.Response) -> list[dict[str, object]]:
     return [json.loads(frame) for frame in frames if frame != "[DONE]"]
 
 
+@BOTH_BACKENDS
 def test_completions_stream_on_every_route(server: Server, own_fake: FakeProcess) -> None:
     native = events(
         httpx.post(server.url + "/v1/inference/completion", json={"model_id": "m", "content": "hi", "stream": True})
@@ -135,6 +159,7 @@ def test_completions_stream_on_every_route(server: Server, own_fake: FakeProcess
     assert [b.get("stream") for b in sent] == [True, True, True]
 
 
+@BOTH_BACKENDS
 def test_base64_embeddings_are_the_float_vectors(server: Server, own_fake: FakeProcess) -> None:
     body = {"model": "e", "input": ["a", "b"]}
     floats = httpx.post(server.url + "/v1/embeddings", json=body).json()["data"]
@@ -155,6 +180,7 @@ def test_native_embeddings_take_text_items(server: Server) -> None:
     assert httpx.post(url, json=items).json() == httpx.post(url, json=plain).json()
 
 
+@BOTH_BACKENDS
 def test_a_json_schema_reaches_the_backend(server: Server, own_fake: FakeProcess) -> None:
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
     body = {
@@ -172,6 +198,7 @@ def test_a_json_schema_reaches_the_backend(server: Server, own_fake: FakeProcess
     assert [b["response_format"]["json_schema"]["schema"] for b in sent] == [schema, schema]
 
 
+@BOTH_BACKENDS
 def test_tools_reach_the_backend_and_calls_come_back(server: Server, own_fake: FakeProcess) -> None:
     body = {"model_id": "m", "messages": CHAT["messages"], "tools": [TOOL], "tool_config": {"tool_choice": "required"}}
     answer = httpx.post(server.url + "/v1/inference/chat-completion", json=body).json()["completion_message"]
@@ -188,6 +215,7 @@ def test_tools_reach_the_backend_and_calls_come_back(server: Server, own_fake: F
     assert sent["tool_choice"] == "required"
 
 
+@BOTH_BACKENDS
 def test_streamed_tool_calls_arrive_whole(server: Server) -> None:
     body = {"model_id": "m", "messages": CHAT["messages"], "tools": [TOOL], "stream": True}
     stream = [e["event"] for e in events(httpx.post(server.url + "/v1/inference/chat-completion", json=body))]
@@ -202,6 +230,7 @@ def test_streamed_tool_calls_arrive_whole(server: Server) -> None:
     )
 
 
+@BOTH_BACKENDS
 def test_a_conversation_with_a_tool_answer_reaches_the_backend_in_openai_form(
     server: Server, own_fake: FakeProcess
 ) -> None:
