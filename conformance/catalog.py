@@ -49,6 +49,8 @@ PROFILES = {
     "--provider-id picks the provider).",
     "vector-io": "Vector dbs and vector IO (black box where the target serves /v1/vector-dbs), a restart that keeps "
     "the faiss index, and the starter's faiss default with sqlite-vec behind ENABLE_SQLITE_VEC (needs a launcher).",
+    "files": "The OpenAI-compatible Files API: upload, read back, list, delete and its errors (black box where the "
+    "target serves the files routes and has a files provider), under each route family of its window.",
     "safety": "Shields and run-shield (black box where the target serves /v1/shields); Llama Guard verdicts through "
     "a fake guard model, SAFETY_MODEL gating and the documentation page's two-vLLM layout (needs a launcher).",
 }

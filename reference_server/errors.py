@@ -27,6 +27,16 @@ class Conflict(StackError):
     status = 409
 
 
+class RequestTimeout(StackError):
+    """The client did not send its body in time."""
+
+    status = 408
+
+
+class PayloadTooLarge(StackError):
+    status = 413
+
+
 class Unavailable(StackError):
     """A dependency (a provider's backend, a store) cannot answer right now."""
 

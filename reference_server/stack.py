@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from reference_server.config.loader import StackConfig
 from reference_server.errors import NotFound, NotImplementedHere, StackError, StartupFailure
+from reference_server.files.localfs import LocalFiles
 from reference_server.providers.base import ProviderHandle
 from reference_server.providers.catalog import PROVIDER_SPECS, resolve
 from reference_server.providers.remote import RemoteInferenceProvider
@@ -163,6 +164,13 @@ class Stack:
 
     def vector_io(self, provider_id: str) -> VectorIOProvider:
         return self._implemented(self._provider("vector_io", provider_id), VectorIOProvider, "vector_io")
+
+    def files(self) -> LocalFiles:
+        """The files provider (upstream routes the Files API to its one provider)."""
+        provider = next((p for p in self.providers if p.api == "files"), None)
+        if provider is None:
+            raise NotImplementedHere("no files provider is configured")
+        return self._implemented(provider, LocalFiles, "files")
 
     def safety(self, provider_id: str) -> LlamaGuardSafety:
         return self._implemented(self._provider("safety", provider_id), LlamaGuardSafety, "safety")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -196,6 +197,15 @@ def require_route(api: RecordingClient, method: str, path: str, provider_api: st
 
 def _is_json(answer: Response) -> bool:
     return str(answer.headers.get("content-type", "")).startswith("application/json")
+
+
+def next_second(bound: float = 2.0) -> None:
+    """Wait until the wall clock's second changes: the observable condition, bounded."""
+    start = int(time.time())
+    deadline = time.monotonic() + bound
+    while int(time.time()) == start:
+        assert time.monotonic() < deadline, "the clock did not move on to the next second"
+        time.sleep(0.01)
 
 
 def walk_listing(

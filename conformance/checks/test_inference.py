@@ -13,7 +13,6 @@ import binascii
 import json
 import math
 import struct
-import time
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from conformance.checks.shapes import (
     model_field,
     model_id,
     model_provider,
+    next_second,
     pick_model,
     registration_body,
     require_route,
@@ -398,15 +398,6 @@ def test_native_chat_response_format_reaches_the_backend(scenarios: ScenarioAcce
 
 
 # ------------------------------------------------ stored chat completions (the inference store)
-
-
-def next_second(bound: float = 2.0) -> None:
-    """Wait until the wall clock's second changes: the observable condition, bounded."""
-    start = int(time.time())
-    deadline = time.monotonic() + bound
-    while int(time.time()) == start:
-        assert time.monotonic() < deadline, "the clock did not move on to the next second"
-        time.sleep(0.01)
 
 
 def expect_stored_completions(api: RecordingClient, route: str, model: str, caller: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from reference_server import __version__
-from reference_server.api import errors, inference, inspect, models, providers, safety, vectors
+from reference_server.api import errors, files, inference, inspect, models, providers, safety, vectors
 from reference_server.api.limits import BodyReader, RequestLimitsMiddleware
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.quota.middleware import QuotaMiddleware
@@ -42,6 +42,10 @@ def create_app(stack: Stack) -> FastAPI:
         mounted += [vectors.vector_dbs, vectors.vector_io]
     if "safety" in stack.served_apis():
         mounted += [safety.shields, safety.safety]
+    uploads: dict[str, int] = {}
+    if "files" in stack.served_apis():
+        mounted += [files.router]
+        uploads = dict.fromkeys(files.PREFIXES, files.UPLOAD_MAX_BYTES)
     # The routes go into the app's own table, not as included routers: FastAPI matches
     # included routers level by level, which cost a quarter of a listing request's time.
     for router in mounted:
@@ -49,7 +53,7 @@ def create_app(stack: Stack) -> FastAPI:
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.
     app.state.mounted_routers = mounted
     # Starlette runs the middleware added last first: limits, auth, quota, then the body is read.
-    app.add_middleware(BodyReader)  # innermost: no body is buffered before the caller is known
+    app.add_middleware(BodyReader, streamed=uploads)  # innermost: no body is buffered before the caller is known
     quota = stack.config.run.server.quota
     if quota is not None:
         app.add_middleware(
@@ -58,5 +62,5 @@ def create_app(stack: Stack) -> FastAPI:
     if stack.config.auth is not None:
         provider_type, auth_config = stack.config.auth
         app.add_middleware(AuthMiddleware, authenticator=build_authenticator(provider_type, auth_config))
-    app.add_middleware(RequestLimitsMiddleware)  # outermost: header size and declared length only
+    app.add_middleware(RequestLimitsMiddleware, streamed=uploads)  # outermost: header size and declared length only
     return app

@@ -12,25 +12,38 @@ cap within `BODY_TIMEOUT_S` and replays it to the route.
 Starlette ships a limiter, but it answers in plain text; clients of this server always get
 ``{"error": {"message": ...}}``. The cap applies to the declared length and to what actually
 arrives, so a chunked or lying client cannot slip past it.
+
+Uploads (`streamed` routes, e.g. the Files API's multipart POST) have a cap of their own and are
+not buffered here: the route reads them as they arrive, through a receive that counts the bytes
+and bounds the wait for each piece, and raises the same 413 / 408 as `StackError`s.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_server.asgi_errors import send_error
+from reference_server.errors import PayloadTooLarge, RequestTimeout
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_HEADER_BYTES = 32 * 1024
 BODY_TIMEOUT_S = 30.0
 
 
+def _streamed_cap(scope: Scope, streamed: Mapping[str, int]) -> int | None:
+    return streamed.get(scope["path"]) if scope.get("method") == "POST" else None
+
+
 class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, streamed: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = dict(streamed or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,9 +53,10 @@ class RequestLimitsMiddleware:
         if header_bytes > MAX_HEADER_BYTES:
             await send_error(send, 431, f"Request headers too large: the limit is {MAX_HEADER_BYTES} bytes")
             return
+        cap = _streamed_cap(scope, self.streamed) or self.max_bytes
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await send_error(send, 413, too_large(self.max_bytes))
+        if declared.isdigit() and int(declared) > cap:
+            await send_error(send, 413, too_large(cap))
             return
         await self.app(scope, receive, send)
 
@@ -52,14 +66,25 @@ def too_large(max_bytes: int) -> str:
 
 
 class BodyReader:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, timeout_s: float = BODY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        timeout_s: float = BODY_TIMEOUT_S,
+        streamed: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        self.streamed = dict(streamed or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        cap = _streamed_cap(scope, self.streamed)
+        if cap is not None:
+            await self.app(scope, _bounded(receive, cap, self.timeout_s), send)
             return
         # Read the body here, up to the cap, and replay it: the routes read whole JSON bodies
         # anyway, and an error raised while they read would be reported as a malformed body.
@@ -85,6 +110,27 @@ class BodyReader:
             return
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], receive), send)
+
+
+def _bounded(receive: Receive, max_bytes: int, timeout_s: float) -> Receive:
+    """``receive`` for a route that reads its body itself: at most ``max_bytes`` in all, and each
+    piece within ``timeout_s`` (an upload may take long; a stalled one may not)."""
+    size = 0
+
+    async def bounded() -> Message:
+        nonlocal size
+        try:
+            async with asyncio.timeout(timeout_s):
+                incoming = await receive()
+        except TimeoutError:
+            raise RequestTimeout(f"Request body stalled: nothing arrived for {timeout_s:g} s") from None
+        if incoming["type"] == "http.request":
+            size += len(incoming.get("body", b""))
+            if size > max_bytes:
+                raise PayloadTooLarge(too_large(max_bytes))
+        return incoming
+
+    return bounded
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

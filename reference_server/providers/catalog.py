@@ -45,6 +45,12 @@ class SqliteVecConfig(_ProviderConfig):
     db_path: str
 
 
+class LocalfsConfig(_ProviderConfig):
+    storage_dir: str
+    metadata_store: SqliteKVStoreConfig
+    ttl_secs: int = Field(default=365 * 24 * 60 * 60, gt=0)  # upstream's default: a year
+
+
 class LlamaGuardConfig(_ProviderConfig):
     excluded_categories: list[str] = Field(default_factory=list)
 
@@ -92,6 +98,7 @@ _SPECS = [
         shield_check="reference_server.safety.llama_guard:require_guard_model",
     ),
     ProviderSpec("safety", "remote::bedrock", OpenConfig),
+    ProviderSpec("files", "inline::localfs", LocalfsConfig, "reference_server.files.localfs:LocalFiles"),
     ProviderSpec("agents", "inline::meta-reference", OpenConfig),
     ProviderSpec("telemetry", "inline::meta-reference", OpenConfig),
     ProviderSpec("eval", "inline::meta-reference", OpenConfig),

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reference_server.auth.principal import Principal
-from reference_server.errors import InvalidRequest, NotFound, Unavailable
+from reference_server.errors import NotFound, Unavailable
 from reference_server.resources.access import can_see
+from reference_server.resources.paging import page
 from reference_server.store.kvstore import SqliteKVStore
 
 PREFIX = "chat_completion:"
@@ -81,20 +82,7 @@ class ChatCompletionStore:
             if can_see(viewer, item.owner) and (model is None or item.record.get("model") == model)
         ]
         visible.sort(key=lambda pair: (_created(pair[1].record), pair[1].sequence), reverse=order == "desc")
-        start = 0
-        if after is not None:
-            ids = [identifier for identifier, _ in visible]
-            if after not in ids:
-                raise InvalidRequest(f"after: chat completion {after!r} is not in this listing")
-            start = ids.index(after) + 1
-        chosen = [item.record for _, item in visible[start : start + limit]]
-        return {
-            "object": "list",
-            "data": chosen,
-            "has_more": start + limit < len(visible),
-            "first_id": chosen[0]["id"] if chosen else "",
-            "last_id": chosen[-1]["id"] if chosen else "",
-        }
+        return page([(identifier, item.record) for identifier, item in visible], after, limit, "chat completion")
 
     def close(self) -> None:
         self._store.close()

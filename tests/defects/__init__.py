@@ -17,6 +17,7 @@ from tests.defects import (  # noqa: F401 (importing a profile module registers 
     auth,
     config,
     core,
+    files,
     inference,
     quota,
     registration,

@@ -12,12 +12,12 @@ from reference_server.providers.remote import RemoteInferenceProvider
 from reference_server.resources.chat_completions import ChatCompletionStore
 from tests.defects.patching import (
     Apply,
+    arguments_edited,
     does_nothing,
     get,
     json_edit,
     json_rule,
     on_path,
-    patch,
     rewrite_api,
     rewrite_requests,
     without,
@@ -162,15 +162,7 @@ defect("chat-completions-not-stored", "INF-STORE-001", "INF-V1-STORE-001")(does_
 
 
 def _page_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
-    """The store's listing asked with its arguments edited: what the route's query meant, misread."""
-
-    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
-        def page(self: Any, viewer: Any, *query: Any) -> Any:
-            return original(self, viewer, **edit(dict(zip(("after", "limit", "model", "order"), query, strict=True))))
-
-        return page
-
-    return patch(ChatCompletionStore, "page", replacement)
+    return arguments_edited(ChatCompletionStore, "page", ("after", "limit", "model", "order"), edit)
 
 
 defect("chat-listing-oldest-first", "INF-V1-STORE-001")(_page_edited(lambda q: {**q, "order": "asc"}))

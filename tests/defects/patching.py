@@ -29,6 +29,21 @@ def patch(owner: Any, name: str, replacement: Callable[[Any], Any]) -> Apply:
     return apply
 
 
+def arguments_edited(
+    owner: Any, name: str, names: tuple[str, ...], edit: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Apply:
+    """``owner.name(self, viewer, *args)`` called with its ``args`` (named ``names``) edited: what
+    a route's query meant, misread on the way to the store (a listing's order or cursor)."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        def edited(self: Any, viewer: Any, *args: Any) -> Any:
+            return original(self, viewer, **edit(dict(zip(names, args, strict=True))))
+
+        return edited
+
+    return patch(owner, name, replacement)
+
+
 def does_nothing(owner: Any, name: str, echo: bool = False) -> Apply:
     """Replace an async method with one that answers at once and does nothing: a registration
     kept nowhere (``echo``: it answers with what it was given), a delete that deletes nothing."""

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible Files API's providers (``inline::localfs``)."""

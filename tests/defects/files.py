@@ -1,0 +1,61 @@
+"""Defects of the files profile (conformance/checks/test_files.py): each route family of the Files API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reference_server.api import files as files_api
+from reference_server.files.localfs import LocalFiles
+from tests.defects.patching import Apply, arguments_edited, json_rule, patch, rewrite_api
+from tests.defects.registry import defect
+
+BOTH = {
+    "FILES-001": "FILES-V1-001",
+    "FILES-002": "FILES-V1-002",
+    "FILES-003": "FILES-V1-003",
+    "FILES-004": "FILES-V1-004",
+}
+
+
+def _both(requirement: str) -> tuple[str, str]:
+    return requirement, BOTH[requirement]
+
+
+def _upload(method: str, path: str, code: int) -> bool:
+    return method == "POST" and path in files_api.PREFIXES and code == 200
+
+
+def _content_short_by_one(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+    if method != "GET" or not path.endswith("/content") or code != 200:
+        return None
+    return code, body[:-1], "application/octet-stream"
+
+
+def _unnamed_404(method: str, path: str, code: int) -> bool:
+    return path.startswith(files_api.PREFIXES) and code == 404
+
+
+def _page_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
+    return arguments_edited(LocalFiles, "page", ("after", "limit", "order", "purpose"), edit)
+
+
+def _delete_keeps_it(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def delete(self: LocalFiles, identifier: str, viewer: Any) -> dict[str, Any]:
+        self.get(identifier, viewer)
+        return {"id": identifier, "object": "file", "deleted": True}
+
+    return delete
+
+
+defect("file-size-miscounted", *_both("FILES-001"))(
+    rewrite_api(json_rule(_upload, lambda body: {**body, "bytes": body["bytes"] + 1}))
+)
+defect("file-content-short", *_both("FILES-001"))(rewrite_api(_content_short_by_one))
+defect("file-listing-oldest-first", *_both("FILES-002"))(_page_edited(lambda q: {**q, "order": "asc"}))
+defect("file-listing-after-ignored", *_both("FILES-002"))(_page_edited(lambda q: {**q, "after": None}))
+defect("file-delete-keeps-it", *_both("FILES-003"))(patch(LocalFiles, "delete", _delete_keeps_it))
+defect("unknown-file-unnamed", *_both("FILES-004"))(
+    rewrite_api(json_rule(_unnamed_404, lambda body: {"error": {"message": "File not found"}}))
+)
+defect("file-purpose-unchecked", *_both("FILES-004"))(patch(files_api, "check_purpose", lambda original: str))
