@@ -89,6 +89,12 @@ def walk_files(uploads: Uploads, until: set[str]) -> list[dict[str, Any]]:
     return walk_listing(uploads.api, uploads.base, {}, enough=lambda entries: until <= {e.get("id") for e in entries})
 
 
+def created_stamps(entries: list[dict[str, Any]]) -> list[int]:
+    stamps = [entry.get("created_at") for entry in entries]
+    assert all(isinstance(s, int) for s in stamps), f"created_at values are not all integers: {stamps[:6]}"
+    return [int(s) for s in stamps if isinstance(s, int)]
+
+
 def expect_upload_read_back(uploads: Uploads) -> None:
     created, text = uploads.upload("read back")
     got = uploads.api.get_json(uploads.path(created["id"]))
@@ -111,11 +117,10 @@ def expect_listing_walk(uploads: Uploads) -> None:
     assert not missing, f"the walk by limit/after never listed {missing} (it read {len(ids)} files)"
     ours = [file_id for file_id in ids if file_id in new]
     assert ours == new[::-1], f"the three uploads are listed {ours}, not newest first {new[::-1]}"
-    stamps = [entry.get("created_at") for entry in entries]
-    assert all(isinstance(s, int) for s in stamps), f"created_at values are not all integers: {stamps[:6]}"
+    stamps = created_stamps(entries)
     assert stamps == sorted(stamps, reverse=True), f"not newest first by created_at: {stamps[:6]}"
     ascending = expect_data_list(uploads.api.get_json(uploads.base + "?order=asc&limit=10"), uploads.base)
-    up = [entry.get("created_at") for entry in ascending if isinstance(entry, dict)]
+    up = created_stamps([entry for entry in ascending if isinstance(entry, dict)])
     assert up == sorted(up), f"order=asc is not oldest first: {up}"
 
 

@@ -158,6 +158,7 @@ class LocalFiles(ProviderHandle):
     async def create(
         self, source: IO[bytes], filename: str, purpose: str, expires_in: int | None, owner: Principal | None
     ) -> dict[str, Any]:
+        assert isinstance(self.config, LocalfsConfig)
         identifier = f"file-{uuid.uuid4().hex}"
         size = await self._store.lane.run(self._write_bytes, source, self._path(identifier))
         created = int(time.time())
