@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from conformance.generation import Generation
-from conformance.http import RecordingClient, Response, require_authorised
+from conformance.http import RecordingClient, Response, multipart_form, require_authorised
 
 
 def unique_id(kind: str) -> str:
@@ -206,6 +206,14 @@ def next_second(bound: float = 2.0) -> None:
     while int(time.time()) == start:
         assert time.monotonic() < deadline, "the clock did not move on to the next second"
         time.sleep(0.01)
+
+
+def upload_text(
+    api: RecordingClient, route: str, fields: dict[str, str], filename: str, text: str, **caller: Any
+) -> Response:
+    """POST a text file to a Files route as ``multipart/form-data`` with ``fields`` (its purpose)."""
+    body, content_type = multipart_form(fields, {"file": (filename, text.encode())})
+    return api.post(route, content=body, headers={"Content-Type": content_type}, **caller)
 
 
 def walk_listing(

@@ -1,6 +1,6 @@
-"""Profile ``abac``, beyond models: the vector dbs and shields one principal registers, and the chat
-completions stored for it, are out of reach of a principal who shares none of its attributes (the
-models' checks are in test_auth.py).
+"""Profile ``abac``, beyond models: the vector dbs and shields one principal registers, the chat
+completions stored for it and the files it uploads, are out of reach of a principal who shares
+none of its attributes (the models' checks are in test_auth.py).
 
 Launched, alice and bob are minted by the scenario's issuer; against a URL they are the two
 tokens (``--stack-token``, ``--stack-token-alt``). The owner always lists first, so a listing
@@ -22,6 +22,7 @@ from conformance.checks.shapes import (
     require_route,
     serves_route,
     unique_id,
+    upload_text,
     walk_listing,
 )
 from conformance.http import RecordingClient
@@ -164,3 +165,52 @@ def test_url_chat_completion_is_out_of_the_other_principals_reach(
     url_principals: tuple[RecordingClient, Caller, Caller],
 ) -> None:
     expect_chat_completion_is_private(*url_principals)
+
+
+# Where each generation serves the Files API.
+FILE_ROUTES = ("/v1/files", "/v1/openai/v1/files")
+
+
+def expect_file_is_private(api: RecordingClient, owner: Caller, stranger: Caller) -> None:
+    route = next((r for r in FILE_ROUTES if serves_route(api, "POST", r, **owner)), None)
+    if route is None:
+        pytest.skip(f"the target serves no Files API (neither POST {' nor POST '.join(FILE_ROUTES)})")
+    require_route(api, "POST", route, "files", **owner)
+    answer = upload_text(api, route, {"purpose": "assistants"}, f"{unique_id('file')}.txt", "private\n", **owner)
+    if answer.status != 200:  # the Files API's own defect (FILES-*-001), not a leak
+        inconclusive(f"the owner could not upload a file: {answer.describe()}")
+    made = answer.json()
+    ident, created = made.get("id"), made.get("created_at")
+    assert isinstance(ident, str), f"the upload answered no id: {made!r:.200}"
+    try:
+        read_back = api.get(f"{route}/{ident}", **owner)
+        if read_back.status != 200:
+            inconclusive(f"the owner could not read its own file back: {read_back.describe()}")
+
+        def past_it(seen: list[dict[str, Any]]) -> bool:
+            # newest first: once older entries show, a leaked file would already have been listed
+            return isinstance(created, int) and any(
+                isinstance(e.get("created_at"), int) and e["created_at"] < created for e in seen
+            )
+
+        listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
+        assert ident not in listed, f"the other principal lists the owner's file {ident!r}"
+        for method, tail in (("GET", ""), ("GET", "/content"), ("DELETE", "")):
+            response = api.request(method, f"{route}/{ident}{tail}", **stranger)
+            assert 400 <= response.status < 500, (
+                f"the other principal's {method} {tail or 'of it'}: {response.describe()}"
+            )
+        api.get(f"{route}/{ident}", expect=200, **owner)
+    finally:
+        api.delete(f"{route}/{ident}", **owner)
+
+
+@requirement("ABAC-007")
+def test_file_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
+    # auth-jwt, as for chat completions: it has a dialect for every generation, each with a files provider
+    expect_file_is_private(*launched_principals(scenarios, "auth-jwt"))
+
+
+@requirement("ABAC-007")
+def test_url_file_is_out_of_the_other_principals_reach(url_principals: tuple[RecordingClient, Caller, Caller]) -> None:
+    expect_file_is_private(*url_principals)

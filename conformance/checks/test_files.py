@@ -22,9 +22,10 @@ from conformance.checks.shapes import (
     next_second,
     require_route,
     unique_id,
+    upload_text,
     walk_listing,
 )
-from conformance.http import RecordingClient, multipart_form
+from conformance.http import RecordingClient
 
 requirement = pytest.mark.requirement
 OLD_FAMILY, V1_FAMILY = "/v1/openai/v1/files", "/v1/files"
@@ -42,8 +43,7 @@ class Uploads:
         return f"{self.base}/{quote(file_id, safe='')}{tail}"
 
     def send(self, fields: dict[str, str], text: str, filename: str) -> Any:
-        body, content_type = multipart_form(fields, {"file": (filename, text.encode())})
-        return self.api.post(self.base, content=body, headers={"Content-Type": content_type})
+        return upload_text(self.api, self.base, fields, filename, text)
 
     def upload(self, label: str) -> tuple[dict[str, Any], str]:
         """A new file of purpose ``assistants`` (the one purpose every release takes): its object and text."""
