@@ -26,6 +26,7 @@ import pytest
 from conformance.catalog import Requirement, full_catalog
 from conformance.generation import Generation
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
+from conformance.launchers import Running
 from conformance.ledger import CHECKS_DONE, WAIT_FOR_OTHERS_S
 from conformance.options import register
 from conformance.outcomes import inconclusive, not_evaluated, out_of_window
@@ -33,7 +34,7 @@ from conformance.quota_probe import Spent, measure, read
 from conformance.report import LAUNCHER_HINT
 from conformance.reporter import Reporter, generation_label
 from conformance.results import CURL, NOTE, REQUIREMENT, SERVER_LOG, ResultCollector
-from conformance.scenarios import ScenarioPool
+from conformance.scenarios import Launched, ScenarioPool
 from conformance.secrets import SECRETS
 from conformance.settings import Settings, aim_collection, asked, settings_from
 from conformance.target import NotLlamaStack, Target, detect_generation, redact_url
@@ -360,6 +361,17 @@ class ScenarioAccess:
         stack = StackClient(url, self.settings.tokens, timeout, local_address, str(ca) if ca else None)
         self._clients.append(stack)
         return stack.recorder(self.exchanges)
+
+    def restart(self, launched: Launched) -> RecordingClient:
+        """Restart a launched scenario on its saved state; a server that will not come back fails
+        the check with what it printed. The recorded client of the new server is returned."""
+        restarted = self.pool.restart(launched)
+        if not isinstance(restarted.outcome, Running):
+            output = (restarted.outcome.stderr + restarted.outcome.stdout).strip()[-400:]
+            pytest.fail(
+                f"the server exited when restarted on its saved state (exit {restarted.outcome.returncode}): {output}"
+            )
+        return self.client(launched.url)
 
     def close(self) -> None:
         for stack in self._clients:

@@ -1,5 +1,6 @@
 """Profile ``files``: the OpenAI-compatible Files API, black box, under each route family of its
-window (``/v1/openai/v1/files`` from 0.2.10, ``/v1/files`` from 0.3.0).
+window (``/v1/openai/v1/files`` from 0.2.10, ``/v1/files`` from 0.3.0), and a restart of the
+launched core scenario that must keep what was uploaded.
 
 Every file a check uploads holds its own distinctive text and is deleted afterwards, pass or
 fail. Listing checks read only as far as settles their question (newest first, the suite's
@@ -21,11 +22,13 @@ from conformance.checks.shapes import (
     expect_json_error,
     next_second,
     require_route,
+    serves_route,
     unique_id,
     upload_text,
     walk_listing,
 )
 from conformance.http import RecordingClient
+from conformance.plugin import ScenarioAccess
 
 requirement = pytest.mark.requirement
 OLD_FAMILY, V1_FAMILY = "/v1/openai/v1/files", "/v1/files"
@@ -194,3 +197,21 @@ def test_v1_deleted_file_is_gone(v1_files: Uploads) -> None:
 @requirement("FILES-V1-004")
 def test_v1_file_errors_name_what_is_wrong(v1_files: Uploads) -> None:
     expect_errors_named(v1_files)
+
+
+@requirement("FILES-PERSIST-001")
+def test_files_survive_a_restart(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.launch("core")
+    api = scenarios.client(launched.url)
+    base = next((r for r in (V1_FAMILY, OLD_FAMILY) if serves_route(api, "POST", r)), V1_FAMILY)
+    require_route(api, "POST", base, "files")
+    made, text = Uploads(api, base).upload("kept across a restart")
+    after = Uploads(scenarios.restart(launched), base)
+    got = after.api.get(after.path(made["id"]))
+    assert got.status == 200, f"after the restart the upload is gone: {got.describe()}"
+    same = {key: got.json().get(key) for key in FILE_FIELDS}
+    assert same == {key: made[key] for key in FILE_FIELDS}, f"after the restart GET answers {same}, not {made}"
+    content = after.api.get(after.path(made["id"], "/content"), expect=200)
+    assert content.text == text, f"after the restart the content is {content.text[:200]!r}, not the bytes sent"
+    listed = [entry.get("id") for entry in walk_files(after, {made["id"]})]
+    assert made["id"] in listed, f"after the restart GET {base} does not list {made['id']!r}"

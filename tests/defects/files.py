@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from reference_server.api import files as files_api
+from reference_server.files import localfs
 from reference_server.files.localfs import LocalFiles
 from tests.defects.patching import Apply, arguments_edited, json_rule, patch, rewrite_api
 from tests.defects.registry import defect
@@ -59,3 +62,14 @@ defect("unknown-file-unnamed", *_both("FILES-004"))(
     rewrite_api(json_rule(_unnamed_404, lambda body: {"error": {"message": "File not found"}}))
 )
 defect("file-purpose-unchecked", *_both("FILES-004"))(patch(files_api, "check_purpose", lambda original: str))
+
+
+def _store_forgotten_on_restart(original: Callable[..., Any]) -> Callable[..., Any]:
+    def fresh_store(db_path: str, namespace: str | None = None) -> Any:
+        return original(Path(tempfile.mkdtemp(prefix="forgetful-")) / "files.db", namespace)
+
+    return fresh_store
+
+
+# Metadata kept where no restart finds it: the bytes stay, unlisted, and are swept as orphans.
+defect("files-forgotten-on-restart", "FILES-PERSIST-001")(patch(localfs, "SqliteKVStore", _store_forgotten_on_restart))
