@@ -27,6 +27,7 @@ from reference_server.resources.models import Model
 from reference_server.resources.registry import ModelRegistry, ShieldRegistry, VectorDBRegistry
 from reference_server.resources.shields import Shield
 from reference_server.resources.vector_dbs import VectorDB
+from reference_server.resources.vector_stores import VectorStoreRecords
 from reference_server.safety.llama_guard import LlamaGuardSafety
 from reference_server.store.kvstore import SqliteKVStore
 from reference_server.vector_io.base import VectorIOProvider
@@ -64,6 +65,7 @@ class Stack:
     vector_dbs: VectorDBRegistry
     providers: list[ProviderHandle]
     chat_completions: ChatCompletionStore
+    vector_stores: VectorStoreRecords
     # Models registered while their backend was unreachable; checked on first use.
     unverified: set[str] = field(default_factory=set)
     counter: Counter | None = None
@@ -97,6 +99,7 @@ class Stack:
                 vector_dbs=VectorDBRegistry(store),
                 providers=providers,
                 chat_completions=ChatCompletionStore(chat_store),
+                vector_stores=VectorStoreRecords(store),
                 counter=counter,
             )
         except BaseException:

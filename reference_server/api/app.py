@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from reference_server import __version__
-from reference_server.api import errors, files, inference, inspect, models, providers, safety, vectors
+from reference_server.api import errors, files, inference, inspect, models, providers, safety, vector_stores, vectors
 from reference_server.api.limits import BodyReader, RequestLimitsMiddleware
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.quota.middleware import QuotaMiddleware
@@ -39,7 +39,7 @@ def create_app(stack: Stack) -> FastAPI:
     if "inference" in stack.served_apis():
         mounted += [models.router, inference.router]
     if "vector_io" in stack.served_apis():
-        mounted += [vectors.vector_dbs, vectors.vector_io]
+        mounted += [vectors.vector_dbs, vectors.vector_io, vector_stores.router]
     if "safety" in stack.served_apis():
         mounted += [safety.shields, safety.safety]
     uploads: dict[str, int] = {}

@@ -112,7 +112,8 @@ def _vector_problem(vector: list[float], db: VectorDB) -> str | None:
     return None
 
 
-async def _embed(stack: Stack, db: VectorDB, texts: list[str]) -> list[list[float]]:
+async def embed_for(stack: Stack, db: VectorDB, texts: list[str]) -> list[list[float]]:
+    """Texts embedded by the db's own model, each vector checked to fit the db's index."""
     model = stack.models.get(db.embedding_model)
     vectors = await stack.embed(model, texts)
     for vector in vectors:
@@ -135,7 +136,7 @@ async def insert(body: InsertRequest, request: Request) -> JSONResponse:
             raise InvalidRequest(f"chunks[{position}] has no text to embed and no embedding")
         else:
             missing.append(position)
-    computed = await _embed(stack, db, [content_text(body.chunks[p].content) for p in missing]) if missing else []
+    computed = await embed_for(stack, db, [content_text(body.chunks[p].content) for p in missing]) if missing else []
     vectors = [chunk.embedding for chunk in body.chunks]
     for position, vector in zip(missing, computed, strict=True):
         vectors[position] = vector
@@ -153,7 +154,7 @@ async def query(body: QueryRequest, request: Request) -> JSONResponse:
     text = content_text(body.query)
     if not text.strip():
         raise InvalidRequest("query has no text to embed")
-    [vector] = await _embed(stack, db, [text])
+    [vector] = await embed_for(stack, db, [text])
     hits = await provider.lane.run(provider.query, db, vector, params.max_chunks)
     if params.score_threshold is not None:
         hits = [(chunk, score) for chunk, score in hits if score >= params.score_threshold]

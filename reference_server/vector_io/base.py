@@ -48,5 +48,10 @@ class VectorIOProvider(ProviderHandle):
         """The ``limit`` nearest chunks, best first, with their cosine similarity."""
         raise NotImplementedError
 
+    def remove(self, db: VectorDB, key: str, value: str) -> int:
+        """Delete every chunk whose ``metadata[key]`` is ``value`` (a file's chunks, when it leaves
+        a vector store); committed before the call returns. The number removed."""
+        raise NotImplementedError
+
     def drop(self, db: VectorDB) -> None:
         raise NotImplementedError

@@ -37,6 +37,8 @@ def _import(name: str, package: str) -> ModuleType:
 class _Index:
     index: Any
     chunks: list[Chunk] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # each chunk's row, in index order
+    next: int = 0  # the position the next chunk's row is written at (rows removed leave gaps)
 
 
 @dataclass
@@ -78,6 +80,8 @@ class FaissVectorIO(VectorIOProvider):
                 )
             rows.append(vector)
             index.chunks.append(record["chunk"])
+            index.keys.append(key)
+            index.next = max(index.next, int(key.rsplit(":", 1)[1]) + 1)
         if rows:
             index.index.add(self._np.stack(rows))
         self._indexes[db.identifier] = index
@@ -96,7 +100,8 @@ class FaissVectorIO(VectorIOProvider):
         for identifier, index in self._indexes.items():
             if index.chunks:
                 vectors = index.index.reconstruct_n(0, len(index.chunks))
-                self._store.set_many(self._rows(self._dbs[identifier], 0, index.chunks, vectors))
+                rows = self._rows(self._dbs[identifier], 0, index.chunks, vectors)
+                self._store.set_many(dict(zip(index.keys, rows.values(), strict=True)))
 
     def _loaded(self, db: VectorDB) -> _Index:
         if db.identifier not in self._indexes:
@@ -106,11 +111,13 @@ class FaissVectorIO(VectorIOProvider):
     def insert(self, db: VectorDB, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         index = self._loaded(db)
         array = self._normalised(vectors, db.embedding_dimension)
-        first = len(index.chunks)
+        rows = self._rows(db, index.next, chunks, array)
         # Committed first: memory never holds what the disk does not.
-        self._store.set_many(self._rows(db, first, chunks, array))
+        self._store.set_many(rows)
         index.index.add(array)
         index.chunks.extend(chunks)
+        index.keys.extend(rows)
+        index.next += len(chunks)
 
     def query(self, db: VectorDB, vector: list[float], limit: int) -> list[tuple[Chunk, float]]:
         index = self._loaded(db)
@@ -122,6 +129,19 @@ class FaissVectorIO(VectorIOProvider):
             for score, position in zip(scores[0], positions[0], strict=True)
             if position >= 0
         ]
+
+    def remove(self, db: VectorDB, key: str, value: str) -> int:
+        index = self._loaded(db)
+        doomed = [
+            k
+            for k, chunk in zip(index.keys, index.chunks, strict=True)
+            if (chunk.get("metadata") or {}).get(key) == value
+        ]
+        for row in doomed:
+            self._store.delete(row)
+        if doomed:
+            self.attach(db)  # the flat index cannot drop rows in place: rebuilt from what is left
+        return len(doomed)
 
     def drop(self, db: VectorDB) -> None:
         self._store.delete_prefix(self._prefix(db))

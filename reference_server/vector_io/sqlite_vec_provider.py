@@ -130,6 +130,16 @@ class SqliteVecVectorIO(VectorIOProvider):
                     hits.append((json.loads(stored[0]), 1.0 - float(distance)))
         return hits
 
+    def remove(self, db: VectorDB, key: str, value: str) -> int:
+        self.attach(db)
+        with self._guard(transaction=True) as conn:
+            rows = conn.execute("SELECT seq, chunk FROM chunks WHERE db = ?", (db.identifier,)).fetchall()
+            doomed = [seq for seq, chunk in rows if (json.loads(chunk).get("metadata") or {}).get(key) == value]
+            for seq in doomed:
+                conn.execute("DELETE FROM chunks WHERE db = ? AND seq = ?", (db.identifier, seq))
+                conn.execute(f"DELETE FROM {_table(db)} WHERE rowid = ?", (seq,))
+        return len(doomed)
+
     def drop(self, db: VectorDB) -> None:
         with self._guard(transaction=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {_table(db)}")

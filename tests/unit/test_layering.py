@@ -23,7 +23,7 @@ REFERENCE_LAYERS = [
     {"store"},
     {"auth", "providers"},
     {"resources"},
-    {"safety", "vector_io"},
+    {"safety", "vector_io", "files"},
     {"config"},  # reads every feature's config types into one validated StackConfig
     {"quota"},
     {"stack"},

@@ -1,0 +1,221 @@
+"""The records of OpenAI-style vector stores and of the files attached to them.
+
+A vector store is also a vector db of the same id (as in upstream 0.2.x): its chunks live in a
+vector IO provider and are reachable through ``/v1/vector-io`` too. What this module keeps is
+the rest: each store's object (name, metadata, timestamps, owner) and each attached file's
+object, with the text of its chunks for ``.../content``. Rows go to the metadata store and are
+committed before an answer names them. ``file_counts`` and ``usage_bytes`` are computed from
+the files at read time, so they cannot drift from what is attached.
+
+A store belongs to the principal who created it, under the policy of
+`reference_server.resources.access`; to anyone else it, and everything in it, does not exist.
+"""
+
+# Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-006
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reference_server.auth.principal import Principal
+from reference_server.errors import InvalidRequest, NotFound, Unavailable
+from reference_server.resources.access import can_see
+from reference_server.resources.paging import page
+from reference_server.store.kvstore import SqliteKVStore
+
+STORE_PREFIX = "vector_store:"
+FILE_PREFIX = "vector_store_file:"
+STATUSES = ("in_progress", "completed", "cancelled", "failed")
+Order = Literal["asc", "desc"]
+
+
+class VectorStoreNotFound(NotFound):
+    """No vector store of that id is visible to the caller."""
+
+
+@dataclass
+class AttachedFile:
+    sequence: int
+    wire: dict[str, Any]  # the vector_store.file object, without the computed fields
+    filename: str
+    contents: list[str]  # the text of each chunk, in order
+
+
+@dataclass
+class StoredVectorStore:
+    sequence: int
+    wire: dict[str, Any]
+    owner: dict[str, Any] | None
+    files: dict[str, AttachedFile] = field(default_factory=dict)
+
+    def view(self) -> dict[str, Any]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for attached in self.files.values():
+            counts[attached.wire["status"]] += 1
+        return {
+            **self.wire,
+            "file_counts": {**counts, "total": len(self.files)},
+            "usage_bytes": sum(int(f.wire["usage_bytes"]) for f in self.files.values()),
+        }
+
+
+def _window(
+    entries: list[tuple[str, dict[str, Any]]], before: str | None, kind: str
+) -> list[tuple[str, dict[str, Any]]]:
+    if before is None:
+        return entries
+    ids = [identifier for identifier, _ in entries]
+    if before not in ids:
+        raise InvalidRequest(f"before: {kind} {before!r} is not in this listing")
+    return entries[: ids.index(before)]
+
+
+class VectorStoreRecords:
+    def __init__(self, store: SqliteKVStore) -> None:
+        self._store = store
+        self._stores: dict[str, StoredVectorStore] = {}
+        try:
+            for key, value in store.items(STORE_PREFIX):
+                row = json.loads(value)
+                self._stores[key[len(STORE_PREFIX) :]] = StoredVectorStore(
+                    int(row["sequence"]), dict(row["wire"]), row.get("owner")
+                )
+            for key, value in store.items(FILE_PREFIX):
+                store_id, _, file_id = key[len(FILE_PREFIX) :].partition(":")
+                row = json.loads(value)
+                if store_id in self._stores:
+                    self._stores[store_id].files[file_id] = AttachedFile(
+                        int(row["sequence"]), dict(row["wire"]), str(row["filename"]), list(row["contents"])
+                    )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Unavailable(f"store {str(store.path)!r} has a corrupt vector store row: {exc}") from None
+        sequences = [s.sequence for s in self._stores.values()] + [
+            f.sequence for s in self._stores.values() for f in s.files.values()
+        ]
+        self._next = max(sequences, default=0) + 1
+        store.on_reopen.append(self._write_back)
+
+    def _sequence(self) -> int:
+        self._next += 1
+        return self._next - 1
+
+    def _store_row(self, item: StoredVectorStore) -> str:
+        return json.dumps({"sequence": item.sequence, "wire": item.wire, "owner": item.owner})
+
+    def _file_row(self, attached: AttachedFile) -> str:
+        return json.dumps(
+            {
+                "sequence": attached.sequence,
+                "wire": attached.wire,
+                "filename": attached.filename,
+                "contents": attached.contents,
+            }
+        )
+
+    def _write_back(self) -> None:
+        for store_id, item in self._stores.items():
+            self._store.set(STORE_PREFIX + store_id, self._store_row(item))
+            for file_id, attached in item.files.items():
+                self._store.set(f"{FILE_PREFIX}{store_id}:{file_id}", self._file_row(attached))
+
+    # Stores.
+
+    def _visible(self, store_id: str, viewer: Principal | None) -> StoredVectorStore:
+        item = self._stores.get(store_id)
+        if item is None or not can_see(viewer, item.owner):
+            raise VectorStoreNotFound(f"Vector store {store_id!r} not found")
+        return item
+
+    def get(self, store_id: str, viewer: Principal | None) -> dict[str, Any]:
+        return self._visible(store_id, viewer).view()
+
+    def owner_of(self, store_id: str) -> dict[str, Any] | None:
+        return self._stores[store_id].owner
+
+    async def create(self, wire: dict[str, Any], owner: Principal | None) -> dict[str, Any]:
+        item = StoredVectorStore(self._sequence(), wire, owner.as_owner() if owner else None)
+        await self._store.lane.run(self._store.set, STORE_PREFIX + wire["id"], self._store_row(item))
+        self._stores[wire["id"]] = item
+        return item.view()
+
+    async def update(self, store_id: str, viewer: Principal | None, changes: dict[str, Any]) -> dict[str, Any]:
+        item = self._visible(store_id, viewer)
+        wire = {**item.wire, **changes, "last_active_at": max(int(time.time()), int(item.wire["last_active_at"]) + 1)}
+        updated = StoredVectorStore(item.sequence, wire, item.owner, item.files)
+        await self._store.lane.run(self._store.set, STORE_PREFIX + store_id, self._store_row(updated))
+        self._stores[store_id] = updated
+        return updated.view()
+
+    async def delete(self, store_id: str, viewer: Principal | None) -> None:
+        self._visible(store_id, viewer)
+        await self._store.lane.run(self._store.delete_prefix, f"{FILE_PREFIX}{store_id}:")
+        await self._store.lane.run(self._store.delete, STORE_PREFIX + store_id)
+        del self._stores[store_id]
+
+    def page(
+        self, viewer: Principal | None, after: str | None, before: str | None, limit: int, order: Order
+    ) -> dict[str, Any]:
+        visible = [(i, s) for i, s in self._stores.items() if can_see(viewer, s.owner)]
+        visible.sort(key=lambda pair: (pair[1].wire["created_at"], pair[1].sequence), reverse=order == "desc")
+        entries = _window([(i, s.view()) for i, s in visible], before, "vector store")
+        return page(entries, after, limit, "vector store")
+
+    # Files of a store.
+
+    def file(self, store_id: str, file_id: str, viewer: Principal | None) -> AttachedFile:
+        attached = self._visible(store_id, viewer).files.get(file_id)
+        if attached is None:
+            raise NotFound(f"File {file_id!r} not found in vector store {store_id!r}")
+        return attached
+
+    def files(self, store_id: str, viewer: Principal | None) -> dict[str, AttachedFile]:
+        return self._visible(store_id, viewer).files
+
+    async def attach(
+        self, store_id: str, viewer: Principal | None, wire: dict[str, Any], filename: str, contents: list[str]
+    ) -> dict[str, Any]:
+        item = self._visible(store_id, viewer)
+        attached = AttachedFile(self._sequence(), wire, filename, contents)
+        key = f"{FILE_PREFIX}{store_id}:{wire['id']}"
+        await self._store.lane.run(self._store.set, key, self._file_row(attached))
+        item.files[wire["id"]] = attached
+        return wire
+
+    async def set_attributes(
+        self, store_id: str, file_id: str, viewer: Principal | None, attributes: dict[str, Any]
+    ) -> dict[str, Any]:
+        attached = self.file(store_id, file_id, viewer)
+        changed = AttachedFile(
+            attached.sequence, {**attached.wire, "attributes": attributes}, attached.filename, attached.contents
+        )
+        await self._store.lane.run(self._store.set, f"{FILE_PREFIX}{store_id}:{file_id}", self._file_row(changed))
+        self._stores[store_id].files[file_id] = changed
+        return changed.wire
+
+    async def detach(self, store_id: str, file_id: str, viewer: Principal | None) -> None:
+        self.file(store_id, file_id, viewer)
+        await self._store.lane.run(self._store.delete, f"{FILE_PREFIX}{store_id}:{file_id}")
+        del self._stores[store_id].files[file_id]
+
+    def page_files(
+        self,
+        store_id: str,
+        viewer: Principal | None,
+        *,
+        after: str | None,
+        before: str | None,
+        limit: int,
+        order: Order,
+        status: str | None,
+    ) -> dict[str, Any]:
+        chosen = [
+            (file_id, attached)
+            for file_id, attached in self.files(store_id, viewer).items()
+            if status in (None, attached.wire["status"])
+        ]
+        chosen.sort(key=lambda pair: (pair[1].wire["created_at"], pair[1].sequence), reverse=order == "desc")
+        entries = _window([(i, f.wire) for i, f in chosen], before, "file")
+        return page(entries, after, limit, "file")
