@@ -46,11 +46,11 @@ metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
 
 
 # Every API this server implements: faiss and sqlite-vec vector IO, a Llama Guard shield over the
-# fake's guard model, an embedding model and a vector db from the config.
+# fake's guard model, files on localfs, an embedding model and a vector db from the config.
 FULL = """\
 version: 2
 image_name: test
-apis: [inference, vector_io, safety]
+apis: [inference, vector_io, safety, files]
 providers:
   inference:
   - provider_id: ollama
@@ -67,6 +67,10 @@ providers:
   - provider_id: llama-guard
     provider_type: inline::llama-guard
     config: {{excluded_categories: [S7]}}
+  files:
+  - provider_id: localfs
+    provider_type: inline::localfs
+    config: {{storage_dir: "{state}/files", metadata_store: {{type: sqlite, db_path: "{state}/files.db"}}}}
 metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
 models:
 - {{model_id: m, provider_model_id: llama3.2:3b}}

@@ -121,11 +121,14 @@ async def create_vector_store(body: CreateRequest, request: Request) -> JSONResp
     _no_expiry(body.expires_after)
     strategy = check_strategy(body.chunking_strategy)
     store_id = f"vs_{uuid.uuid4().hex}"
+    # OpenAI's clients cannot name a provider: the first configured one, as upstream picks it
+    # (routing_tables/vector_dbs.py:42-47 at v0.2.12), unless upstream's own provider_id names one.
+    providers = stack.provider_ids("vector_io")
     db = build_vector_db(
         vector_db_id=store_id,
         embedding_model=_embedding_model(stack, body.embedding_model, viewer),
         embedding_dimension=body.embedding_dimension,
-        provider_id=body.provider_id,
+        provider_id=body.provider_id or (providers[0] if providers else None),
         provider_vector_db_id=body.provider_vector_db_id,
         vector_io_providers=stack.provider_ids("vector_io"),
         find_model=lambda model_id: stack.models.find(model_id, viewer),
