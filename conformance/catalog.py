@@ -51,6 +51,9 @@ PROFILES = {
     "the faiss index, and the starter's faiss default with sqlite-vec behind ENABLE_SQLITE_VEC (needs a launcher).",
     "files": "The OpenAI-compatible Files API: upload, read back, list, delete and its errors (black box where the "
     "target serves the files routes and has a files provider), under each route family of its window.",
+    "vector-stores": "OpenAI-compatible vector stores: lifecycle, files attached and detached, search by a file's own "
+    "text, attribute filters and score thresholds, unknown ids (black box where the target serves the routes and has "
+    "a vector IO provider and an embedding model), under each route family of its window.",
     "safety": "Shields and run-shield (black box where the target serves /v1/shields); Llama Guard verdicts through "
     "a fake guard model, SAFETY_MODEL gating and the documentation page's two-vLLM layout (needs a launcher).",
 }

@@ -13,7 +13,8 @@ counts at once. What this server does not do (expiry, query rewriting, keyword s
 refused by name, never ignored.
 """
 
-# Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-006
+# Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,
+#   VS-V1-003, VS-V1-004, VS-V1-005
 
 from __future__ import annotations
 

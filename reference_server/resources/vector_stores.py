@@ -11,7 +11,8 @@ A store belongs to the principal who created it, under the policy of
 `reference_server.resources.access`; to anyone else it, and everything in it, does not exist.
 """
 
-# Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-006
+# Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,
+#   VS-V1-003, VS-V1-004, VS-V1-005
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from tests.defects import (  # noqa: F401 (importing a profile module registers 
     startup,
     suite_targets,
     vector_io,
+    vector_stores,
 )
 from tests.defects.registry import DEFECTS, Defect
 

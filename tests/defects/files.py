@@ -11,7 +11,7 @@ from reference_server.api import files as files_api
 from reference_server.files import localfs
 from reference_server.files.localfs import LocalFiles
 from tests.defects.patching import Apply, arguments_edited, json_rule, patch, rewrite_api
-from tests.defects.registry import defect
+from tests.defects.registry import defect, with_v1_twin
 
 BOTH = {
     "FILES-001": "FILES-V1-001",
@@ -51,17 +51,17 @@ def _delete_keeps_it(original: Callable[..., Any]) -> Callable[..., Any]:
     return delete
 
 
-defect("file-size-miscounted", *_both("FILES-001"))(
+defect("file-size-miscounted", *with_v1_twin("FILES-001"))(
     rewrite_api(json_rule(_upload, lambda body: {**body, "bytes": body["bytes"] + 1}))
 )
-defect("file-content-short", *_both("FILES-001"))(rewrite_api(_content_short_by_one))
-defect("file-listing-oldest-first", *_both("FILES-002"))(_page_edited(lambda q: {**q, "order": "asc"}))
-defect("file-listing-after-ignored", *_both("FILES-002"))(_page_edited(lambda q: {**q, "after": None}))
-defect("file-delete-keeps-it", *_both("FILES-003"))(patch(LocalFiles, "delete", _delete_keeps_it))
-defect("unknown-file-unnamed", *_both("FILES-004"))(
+defect("file-content-short", *with_v1_twin("FILES-001"))(rewrite_api(_content_short_by_one))
+defect("file-listing-oldest-first", *with_v1_twin("FILES-002"))(_page_edited(lambda q: {**q, "order": "asc"}))
+defect("file-listing-after-ignored", *with_v1_twin("FILES-002"))(_page_edited(lambda q: {**q, "after": None}))
+defect("file-delete-keeps-it", *with_v1_twin("FILES-003"))(patch(LocalFiles, "delete", _delete_keeps_it))
+defect("unknown-file-unnamed", *with_v1_twin("FILES-004"))(
     rewrite_api(json_rule(_unnamed_404, lambda body: {"error": {"message": "File not found"}}))
 )
-defect("file-purpose-unchecked", *_both("FILES-004"))(patch(files_api, "check_purpose", lambda original: str))
+defect("file-purpose-unchecked", *with_v1_twin("FILES-004"))(patch(files_api, "check_purpose", lambda original: str))
 
 
 def _store_forgotten_on_restart(original: Callable[..., Any]) -> Callable[..., Any]:

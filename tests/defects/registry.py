@@ -50,3 +50,10 @@ def defect(
         return apply
 
     return register
+
+
+def with_v1_twin(requirement: str) -> tuple[str, str]:
+    """A requirement of the 0.2.x route family and its twin under /v1 (``FILES-001``, ``FILES-V1-001``):
+    one behaviour served under both, so one defect defeats both checks."""
+    prefix, _, number = requirement.partition("-")
+    return requirement, f"{prefix}-V1-{number}"

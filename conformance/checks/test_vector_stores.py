@@ -1,0 +1,282 @@
+"""Profile ``vector-stores``: OpenAI-compatible vector stores, black box, under each route family
+of their window (``/v1/openai/v1/vector_stores`` from 0.2.11, ``/v1/vector_stores`` from 0.3.0).
+
+Retrieval is judged only by what holds for any embedding model: a file's own text is nearest to
+itself, so a query of exactly that text finds that file first. Each file is short enough to be
+one chunk. Every store and file a check makes is deleted afterwards, pass or fail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from conformance.checks.shapes import (
+    expect_data_list,
+    expect_fields,
+    expect_json_error,
+    pick_model,
+    require_route,
+    unique_id,
+    upload_text,
+    walk_listing,
+)
+from conformance.http import RecordingClient
+from conformance.outcomes import inconclusive
+
+requirement = pytest.mark.requirement
+# Each route family with the Files API route of the same family.
+OLD_FAMILY = ("/v1/openai/v1/vector_stores", "/v1/openai/v1/files")
+V1_FAMILY = ("/v1/vector_stores", "/v1/files")
+STORE_FIELDS = {"id": str, "object": str, "created_at": int, "file_counts": dict, "metadata": dict}
+COUNTS = ("completed", "failed", "in_progress", "cancelled", "total")
+TOPIC = "conformance_topic"
+
+
+class Stores:
+    """Vector stores (and the files they index) a check makes on one route family."""
+
+    def __init__(self, api: RecordingClient, family: tuple[str, str]) -> None:
+        self.api = api
+        self.base, self.files_base = family
+        self.stores: list[str] = []
+        self.files: list[str] = []
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.base, *(quote(part, safe="") for part in parts)])
+
+    def create(self, **body: Any) -> dict[str, Any]:
+        name = unique_id("store")
+        answer = self.api.post(self.base, json_body={"name": name, **body}, expect=200).json()
+        expect_fields(answer, STORE_FIELDS, f"POST {self.base}")
+        self.stores.append(answer["id"])
+        return dict(answer)
+
+    def need_files(self) -> None:
+        require_route(self.api, "POST", self.files_base, "files")
+
+    def upload(self, text: str) -> str:
+        answer = upload_text(self.api, self.files_base, {"purpose": "assistants"}, f"{unique_id('doc')}.txt", text)
+        assert answer.status == 200, f"uploading a file to attach failed: {answer.describe()}"
+        file_id = answer.json().get("id")
+        assert isinstance(file_id, str), f"the upload answered no id: {answer.text[:200]}"
+        self.files.append(file_id)
+        return file_id
+
+    def attach(self, store_id: str, text: str, judged: bool = False, **attributes: str) -> str:
+        """A new file of ``text`` attached to the store and indexed (``completed``). Only the check
+        of attaching (``judged``) fails when it is not; for the others it is an input they could
+        not get, so they are inconclusive: one defect, one failed requirement."""
+        file_id = self.upload(text)
+        body: dict[str, Any] = {"file_id": file_id, **({"attributes": attributes} if attributes else {})}
+        answer = self.api.post(self.path(store_id, "files"), json_body=body)
+        attached = answer.json() if answer.status == 200 else None
+        status = attached.get("status") if isinstance(attached, dict) else None
+        if status != "completed":
+            problem = f"attaching {file_id!r} left it {status!r}: {(attached or answer.text)!r:.300}"
+            assert not judged, problem
+            inconclusive(f"no file could be attached to search in (the attach requirement's defect): {problem}")
+        return file_id
+
+    def search(self, store_id: str, query: str, **body: Any) -> list[dict[str, Any]]:
+        answer = self.api.post(self.path(store_id, "search"), json_body={"query": query, **body}, expect=200).json()
+        data = expect_data_list(answer, f"POST {self.base}/{{id}}/search")
+        return [hit for hit in data if isinstance(hit, dict)]
+
+    def cleanup(self) -> None:
+        for store_id in self.stores:
+            self.api.delete(self.path(store_id))
+        for file_id in self.files:
+            self.api.delete(f"{self.files_base}/{quote(file_id, safe='')}")
+
+
+def stores_on(api: RecordingClient, family: tuple[str, str]) -> Iterator[Stores]:
+    require_route(api, "POST", family[0], "vector_io")
+    models = expect_data_list(api.get_json("/v1/models"), "/v1/models")
+    pick_model(models, "embedding", None)  # skips, saying so, when the target has none
+    stores = Stores(api, family)
+    try:
+        yield stores
+    finally:
+        stores.cleanup()
+
+
+@pytest.fixture
+def old_stores(stack_api: RecordingClient) -> Iterator[Stores]:
+    yield from stores_on(stack_api, OLD_FAMILY)
+
+
+@pytest.fixture
+def v1_stores(stack_api: RecordingClient) -> Iterator[Stores]:
+    yield from stores_on(stack_api, V1_FAMILY)
+
+
+def distinctive(label: str) -> str:
+    """A short text no other file has (one chunk under any chunking strategy)."""
+    return f"Conformance note {label} {uuid.uuid4().hex}: the {label} ledger is kept in the {label} archive."
+
+
+def file_ids(hits: list[dict[str, Any]]) -> list[Any]:
+    return [hit.get("file_id") for hit in hits]
+
+
+def expect_lifecycle(stores: Stores) -> None:
+    made = stores.create(metadata={"conformance": "lifecycle"})
+    assert made["object"] == "vector_store", f"object is {made['object']!r}, not 'vector_store'"
+    assert made["metadata"].get("conformance") == "lifecycle", f"metadata is {made['metadata']!r}"
+    missing = [count for count in COUNTS if not isinstance(made["file_counts"].get(count), int)]
+    assert not missing, f"file_counts lacks {missing}: {made['file_counts']!r}"
+    store_id = made["id"]
+    got = stores.api.get_json(stores.path(store_id))
+    assert isinstance(got, dict) and (got.get("id"), got.get("name")) == (store_id, made.get("name")), (
+        f"GET {stores.base}/{{id}} answers {got!r:.300}"
+    )
+    listed = walk_listing(stores.api, stores.base, {}, enough=lambda seen: store_id in {e.get("id") for e in seen})
+    assert store_id in [e.get("id") for e in listed], f"the walk of GET {stores.base} never lists {store_id!r}"
+    stamps = [e.get("created_at") for e in listed]
+    assert all(isinstance(s, int) for s in stamps), f"created_at values are not all integers: {stamps[:6]}"
+    assert stamps == sorted(stamps, reverse=True), f"the listing is not newest first: {stamps[:6]}"
+    renamed = unique_id("renamed")
+    changed = stores.api.post(
+        stores.path(store_id), json_body={"name": renamed, "metadata": {"conformance": "updated"}}, expect=200
+    ).json()
+    assert (changed.get("name"), changed.get("metadata")) == (renamed, {"conformance": "updated"}), (
+        f"the update answered name {changed.get('name')!r} and metadata {changed.get('metadata')!r}"
+    )
+    gone = stores.api.delete(stores.path(store_id), expect=200).json()
+    assert (gone.get("id"), gone.get("deleted"), gone.get("object")) == (store_id, True, "vector_store.deleted"), (
+        f"DELETE answered {gone!r:.200}"
+    )
+    expect_json_error(stores.api.get(stores.path(store_id)), range(400, 500), "GET of a deleted vector store")
+    after = walk_listing(stores.api, stores.base, {}, limit=100, enough=lambda seen: len(seen) >= 100)
+    assert store_id not in [e.get("id") for e in after], f"GET {stores.base} still lists the deleted {store_id!r}"
+
+
+def expect_own_text_found_first(stores: Stores) -> None:
+    stores.need_files()
+    store_id = stores.create()["id"]
+    texts = [distinctive("harbour"), distinctive("orchard")]
+    ids = [stores.attach(store_id, text, judged=True) for text in texts]
+    for file_id, text in zip(ids, texts, strict=True):
+        hits = stores.search(store_id, text, max_num_results=1)
+        assert len(hits) == 1, f"max_num_results=1 answered {len(hits)} results"
+        assert hits[0].get("file_id") == file_id, f"a search with {file_id!r}'s own text found {file_ids(hits)} first"
+        content = hits[0].get("content")
+        found = (
+            " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+            if isinstance(content, list)
+            else ""
+        )
+        marker = text.split()[3].rstrip(":")  # the text's own hex, whatever a chunker does to spaces
+        assert marker in found, f"the first result's content is {content!r:.300}, not the file's text"
+
+
+def expect_detached_file_gone(stores: Stores) -> None:
+    stores.need_files()
+    store_id = stores.create()["id"]
+    kept_text, gone_text = distinctive("granary"), distinctive("quarry")
+    kept = stores.attach(store_id, kept_text)
+    gone = stores.attach(store_id, gone_text)
+    assert gone in file_ids(stores.search(store_id, gone_text, max_num_results=1)), "the file was not found before"
+    answer = stores.api.delete(stores.path(store_id, "files", gone), expect=200).json()
+    assert isinstance(answer, dict) and answer.get("deleted") is True, f"DELETE answered {answer!r:.200}"
+    still = file_ids(stores.search(store_id, gone_text, max_num_results=10))
+    assert gone not in still, f"a search with the detached file's own text still finds it: {still}"
+    listed = expect_data_list(stores.api.get_json(stores.path(store_id, "files")), f"{stores.base}/{{id}}/files")
+    assert [e.get("id") for e in listed if isinstance(e, dict)] == [kept], f"the store's files are {listed!r:.300}"
+    total = stores.api.get_json(stores.path(store_id)).get("file_counts", {}).get("total")
+    assert total == 1, f"file_counts.total is {total!r} after detaching one of two files"
+
+
+def expect_filters_and_threshold(stores: Stores) -> None:
+    stores.need_files()
+    store_id = stores.create()["id"]
+    near_text, far_text = distinctive("meadow"), distinctive("glacier")
+    near = stores.attach(store_id, near_text, **{TOPIC: "near"})
+    far = stores.attach(store_id, far_text, **{TOPIC: "far"})
+    only_far = {"type": "eq", "key": TOPIC, "value": "far"}
+    hits = stores.search(store_id, near_text, filters=only_far, max_num_results=10)
+    assert hits and set(file_ids(hits)) == {far}, f"the filter on {TOPIC}=far returned {file_ids(hits)}"
+    wrong = [hit.get("attributes") for hit in hits if (hit.get("attributes") or {}).get(TOPIC) != "far"]
+    assert not wrong, f"results of the filter carry attributes {wrong[:2]!r}"
+    ranked = stores.search(store_id, near_text, max_num_results=10)
+    scores = {hit.get("file_id"): hit.get("score") for hit in ranked}
+    best, other = scores.get(near), scores.get(far)
+    if not (isinstance(best, float | int) and isinstance(other, float | int) and best > other):
+        inconclusive(f"the two files' scores cannot place a threshold between them: {scores}")
+    threshold = (float(best) + float(other)) / 2
+    above = stores.search(store_id, near_text, max_num_results=10, ranking_options={"score_threshold": threshold})
+    low = [(hit.get("file_id"), hit.get("score")) for hit in above if float(hit.get("score") or 0) < threshold]
+    assert not low, f"score_threshold {threshold:.4f} let through {low}"
+    assert file_ids(above) == [near], f"score_threshold {threshold:.4f} kept {file_ids(above)}, not only {near!r}"
+
+
+def expect_unknown_ids_named(stores: Stores) -> None:
+    ghost = f"vs_{uuid.uuid4().hex}"
+    for method, path, body in (
+        ("GET", stores.path(ghost), None),
+        ("POST", stores.path(ghost, "search"), {"query": "anything"}),
+        ("GET", stores.path(ghost, "files"), None),
+    ):
+        answer = stores.api.request(method, path, json_body=body)
+        expect_json_error(answer, range(400, 500), f"{method} of an unknown vector store")
+        assert ghost in answer.text, f"{method} {path} does not name {ghost!r}: {answer.text[:200]}"
+    store_id = stores.create()["id"]
+    missing = f"file-{uuid.uuid4().hex}"
+    answer = stores.api.get(stores.path(store_id, "files", missing))
+    expect_json_error(answer, range(400, 500), "GET of a file that is not in the store")
+    assert missing in answer.text, f"the answer does not name {missing!r}: {answer.text[:200]}"
+
+
+@requirement("VS-001")
+def test_vector_store_lifecycle(old_stores: Stores) -> None:
+    expect_lifecycle(old_stores)
+
+
+@requirement("VS-002")
+def test_attached_file_is_found_by_its_own_text(old_stores: Stores) -> None:
+    expect_own_text_found_first(old_stores)
+
+
+@requirement("VS-003")
+def test_detached_file_is_not_found(old_stores: Stores) -> None:
+    expect_detached_file_gone(old_stores)
+
+
+@requirement("VS-004")
+def test_filters_and_score_threshold(old_stores: Stores) -> None:
+    expect_filters_and_threshold(old_stores)
+
+
+@requirement("VS-005")
+def test_unknown_vector_store_ids_are_named(old_stores: Stores) -> None:
+    expect_unknown_ids_named(old_stores)
+
+
+@requirement("VS-V1-001")
+def test_v1_vector_store_lifecycle(v1_stores: Stores) -> None:
+    expect_lifecycle(v1_stores)
+
+
+@requirement("VS-V1-002")
+def test_v1_attached_file_is_found_by_its_own_text(v1_stores: Stores) -> None:
+    expect_own_text_found_first(v1_stores)
+
+
+@requirement("VS-V1-003")
+def test_v1_detached_file_is_not_found(v1_stores: Stores) -> None:
+    expect_detached_file_gone(v1_stores)
+
+
+@requirement("VS-V1-004")
+def test_v1_filters_and_score_threshold(v1_stores: Stores) -> None:
+    expect_filters_and_threshold(v1_stores)
+
+
+@requirement("VS-V1-005")
+def test_v1_unknown_vector_store_ids_are_named(v1_stores: Stores) -> None:
+    expect_unknown_ids_named(v1_stores)

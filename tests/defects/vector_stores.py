@@ -1,0 +1,62 @@
+"""Defects of the vector-stores profile (conformance/checks/test_vector_stores.py): each route family."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from reference_server.api import vector_stores as vector_stores_api
+from reference_server.resources.vector_stores import VectorStoreRecords
+from tests.defects.patching import does_nothing, json_rule, patch, rewrite_api, wrap_app
+from tests.defects.registry import defect, with_v1_twin
+
+_FILE_OF_A_STORE = re.compile(r"^/v1(/openai/v1)?/vector_stores/[^/]+/files/[^/]+$")
+
+
+def _search(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+    if method != "POST" or not path.endswith("/search") or code != 200:
+        return None
+    page = json.loads(body)
+    return code, json.dumps({**page, "data": page["data"][1:]}).encode(), "application/json"
+
+
+def _unnamed(method: str, path: str, code: int) -> bool:
+    return "/vector_stores" in path and 400 <= code < 500
+
+
+def _detach_only_said(app: Any) -> Any:
+    """DELETE of a store's file answered as done, and nothing done: its chunks stay searchable."""
+
+    async def answered(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "DELETE" and _FILE_OF_A_STORE.match(scope["path"]):
+            file_id = scope["path"].rsplit("/", 1)[1]
+            body = json.dumps({"id": file_id, "object": "vector_store.file.deleted", "deleted": True}).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return answered
+
+
+def _update_ignored(original: Any) -> Any:
+    async def update(self: VectorStoreRecords, store_id: str, viewer: Any, changes: dict[str, Any]) -> Any:
+        return await original(self, store_id, viewer, {})
+
+    return update
+
+
+defect("vector-store-delete-keeps-it", *with_v1_twin("VS-001"))(does_nothing(VectorStoreRecords, "delete"))
+defect("vector-store-update-ignored", *with_v1_twin("VS-001"))(patch(VectorStoreRecords, "update", _update_ignored))
+defect("search-drops-the-best-hit", *with_v1_twin("VS-002"))(rewrite_api(_search))
+defect("detached-file-still-searchable", *with_v1_twin("VS-003"))(wrap_app(_detach_only_said))
+defect("search-filters-ignored", *with_v1_twin("VS-004"))(
+    patch(vector_stores_api, "matches", lambda original: lambda attributes, spec: True)
+)
+defect("unknown-vector-store-unnamed", *with_v1_twin("VS-005"))(
+    rewrite_api(json_rule(_unnamed, lambda body: {"error": {"message": "Not found"}}))
+)
