@@ -216,6 +216,13 @@ def upload_text(
     return api.post(route, content=body, headers={"Content-Type": content_type}, **caller)
 
 
+def created_stamps(entries: list[dict[str, Any]]) -> list[int]:
+    """The ``created_at`` of listed entries, each of which must be an integer."""
+    stamps = [entry.get("created_at") for entry in entries]
+    assert all(isinstance(s, int) for s in stamps), f"created_at values are not all integers: {stamps[:6]}"
+    return [int(s) for s in stamps if isinstance(s, int)]
+
+
 def walk_listing(
     api: RecordingClient,
     route: str,

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from conformance.checks.shapes import (
+    created_stamps,
     expect_data_list,
     expect_fields,
     expect_json_error,
@@ -90,12 +91,6 @@ def v1_files(stack_api: RecordingClient) -> Iterator[Uploads]:
 def walk_files(uploads: Uploads, until: set[str]) -> list[dict[str, Any]]:
     """The listing page by page (limit 2), until every id of ``until`` was read or it ends."""
     return walk_listing(uploads.api, uploads.base, {}, enough=lambda entries: until <= {e.get("id") for e in entries})
-
-
-def created_stamps(entries: list[dict[str, Any]]) -> list[int]:
-    stamps = [entry.get("created_at") for entry in entries]
-    assert all(isinstance(s, int) for s in stamps), f"created_at values are not all integers: {stamps[:6]}"
-    return [int(s) for s in stamps if isinstance(s, int)]
 
 
 def expect_upload_read_back(uploads: Uploads) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from conformance.checks.shapes import (
+    created_stamps,
     expect_data_list,
     expect_fields,
     expect_json_error,
@@ -67,7 +68,9 @@ class Stores:
         self.files.append(file_id)
         return file_id
 
-    def attach(self, store_id: str, text: str, judged: bool = False, **attributes: str) -> str:
+    def attach(
+        self, store_id: str, text: str, *, judged: bool = False, attributes: dict[str, str] | None = None
+    ) -> str:
         """A new file of ``text`` attached to the store and indexed (``completed``). Only the check
         of attaching (``judged``) fails when it is not; for the others it is an input they could
         not get, so they are inconclusive: one defect, one failed requirement."""
@@ -137,8 +140,7 @@ def expect_lifecycle(stores: Stores) -> None:
     )
     listed = walk_listing(stores.api, stores.base, {}, enough=lambda seen: store_id in {e.get("id") for e in seen})
     assert store_id in [e.get("id") for e in listed], f"the walk of GET {stores.base} never lists {store_id!r}"
-    stamps = [e.get("created_at") for e in listed]
-    assert all(isinstance(s, int) for s in stamps), f"created_at values are not all integers: {stamps[:6]}"
+    stamps = created_stamps(listed)
     assert stamps == sorted(stamps, reverse=True), f"the listing is not newest first: {stamps[:6]}"
     renamed = unique_id("renamed")
     changed = stores.api.post(
@@ -196,8 +198,8 @@ def expect_filters_and_threshold(stores: Stores) -> None:
     stores.need_files()
     store_id = stores.create()["id"]
     near_text, far_text = distinctive("meadow"), distinctive("glacier")
-    near = stores.attach(store_id, near_text, **{TOPIC: "near"})
-    far = stores.attach(store_id, far_text, **{TOPIC: "far"})
+    near = stores.attach(store_id, near_text, attributes={TOPIC: "near"})
+    far = stores.attach(store_id, far_text, attributes={TOPIC: "far"})
     only_far = {"type": "eq", "key": TOPIC, "value": "far"}
     hits = stores.search(store_id, near_text, filters=only_far, max_num_results=10)
     assert hits and set(file_ids(hits)) == {far}, f"the filter on {TOPIC}=far returned {file_ids(hits)}"
