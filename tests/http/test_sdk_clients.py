@@ -1,7 +1,8 @@
-"""The official clients, unchanged, against the reference server: the SDK calls issue 19 named.
+"""The official clients, unchanged, against the reference server: the SDK calls issues 19 and 20 named.
 
 openai's SDK on both OpenAI-compatible prefixes, and llama-stack-client 0.2.x on the native routes:
-streamed completions, base64 embeddings, tool calls and stored chat completions.
+streamed completions, base64 embeddings, tool calls and stored chat completions; files uploaded,
+attached to a vector store and found by search.
 """
 
 from __future__ import annotations
@@ -68,3 +69,20 @@ def test_llama_stack_client_0_2(server: Server) -> None:
     )
     calls = [c.event.delta for c in streamed if c.event.delta.type == "tool_call"]
     assert [d.parse_status for d in calls] == ["succeeded"]
+
+
+@pytest.mark.parametrize("prefix", ["/v1/openai/v1", "/v1"])
+def test_the_openai_sdk_files_and_vector_stores(servers: ServerFactory, prefix: str) -> None:
+    server = servers.running(servers.config(servers.full()))
+    client = openai.OpenAI(base_url=server.url + prefix, api_key="unused", max_retries=0)
+    text = "The conformance suite keeps its ledger in the north archive."
+    uploaded = client.files.create(file=("ledger.txt", text.encode()), purpose="assistants")
+    assert (uploaded.bytes, uploaded.filename) == (len(text), "ledger.txt")
+    store = client.vector_stores.create(name="docs", metadata={"team": "a"})
+    attached = client.vector_stores.files.create(vector_store_id=store.id, file_id=uploaded.id, attributes={"k": "v"})
+    assert attached.status == "completed"
+    [hit] = client.vector_stores.search(vector_store_id=store.id, query=text, max_num_results=1).data
+    assert (hit.file_id, hit.filename, hit.attributes) == (uploaded.id, "ledger.txt", {"k": "v"})
+    assert hit.content[0].text == text
+    assert client.vector_stores.retrieve(store.id).file_counts.completed == 1
+    assert client.files.content(uploaded.id).read() == text.encode()
