@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from conformance.generation import Generation, from_version, parse_version
+from conformance.launchers import tiktoken_cache
 from conformance.launchers.base import Launcher
 from conformance.launchers.process import LaunchError, free_port
 
@@ -46,6 +47,8 @@ class Release:
     # A pip constraints file with the release's whole dependency set, so that its verdicts do not
     # drift with whatever is newest on PyPI on the day a cache is built.
     constraints: Path | None = None
+    # tiktoken encodings the release downloads at start-up (tiktoken_cache.py builds them offline-safe)
+    tiktoken_encodings: tuple[str, ...] = ()
 
 
 def load_releases(path: Path) -> dict[str, Release]:
@@ -113,6 +116,7 @@ def _release(name: str, entry: Any, path: Path) -> Release:
         command=command,
         env=_env(entry, where),
         constraints=_constraints(entry, where, path),
+        tiktoken_encodings=_strings(entry, "tiktoken_encodings", where),
     )
 
 
@@ -200,7 +204,7 @@ class ReleaseLauncher(Launcher):
         venv = cache_root() / "venvs" / f"{self.name}-py{minor}-{self._digest(minor)}"
         if (venv / READY).exists():
             self._venv = venv
-            return None
+            return self._prepare_tiktoken(install)
         if not install:
             failed = _beside(venv, ".failed")
             why = failed.read_text().strip() if failed.exists() else f"{venv} is not installed"
@@ -209,8 +213,20 @@ class ReleaseLauncher(Launcher):
         problem = self._install(python, venv)
         if problem is None:
             self._venv = venv
-        else:
-            self.unavailable = f"{self.name} could not be installed: {problem}"
+            return self._prepare_tiktoken(install)
+        self.unavailable = f"{self.name} could not be installed: {problem}"
+        return self.unavailable
+
+    def _prepare_tiktoken(self, install: bool) -> str | None:
+        encodings = self.release.tiktoken_encodings
+        folder = tiktoken_folder()
+        try:
+            if install:
+                tiktoken_cache.ensure(folder, encodings)
+            elif not all(tiktoken_cache.cache_file(folder, name).exists() for name in encodings):
+                raise tiktoken_cache.TiktokenCacheError(f"{folder} lacks {', '.join(encodings)}")
+        except tiktoken_cache.TiktokenCacheError as exc:
+            self.unavailable = f"{self.name} needs tiktoken's {', '.join(encodings)} at start-up: {exc}"
         return self.unavailable
 
     def _install(self, python: str, venv: Path) -> str | None:
@@ -263,7 +279,13 @@ class ReleaseLauncher(Launcher):
         merged = {**env, **self.release.env}
         merged["PATH"] = f"{self._venv / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
         merged["VIRTUAL_ENV"] = str(self._venv)
+        if self.release.tiktoken_encodings:
+            merged["TIKTOKEN_CACHE_DIR"] = str(tiktoken_folder())
         return merged
+
+
+def tiktoken_folder() -> Path:
+    return cache_root() / "tiktoken"
 
 
 def _beside(venv: Path, suffix: str) -> Path:
