@@ -1,6 +1,6 @@
-"""Profile ``abac``, beyond models: the vector dbs and shields one principal registers, the chat
-completions stored for it and the files it uploads, are out of reach of a principal who shares
-none of its attributes (the models' checks are in test_auth.py).
+"""Profile ``abac``, beyond models: the vector dbs, vector stores and shields one principal
+registers, the chat completions stored for it and the files it uploads, are out of reach of a
+principal who shares none of its attributes (the models' checks are in test_auth.py).
 
 Launched, alice and bob are minted by the scenario's issuer; against a URL they are the two
 tokens (``--stack-token``, ``--stack-token-alt``). The owner always lists first, so a listing
@@ -214,3 +214,86 @@ def test_file_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
 @requirement("ABAC-007")
 def test_url_file_is_out_of_the_other_principals_reach(url_principals: tuple[RecordingClient, Caller, Caller]) -> None:
     expect_file_is_private(*url_principals)
+
+
+# Where each generation serves vector stores, with its Files API.
+STORE_ROUTES = (("/v1/vector_stores", "/v1/files"), ("/v1/openai/v1/vector_stores", "/v1/openai/v1/files"))
+
+
+def expect_vector_store_is_private(api: RecordingClient, owner: Caller, stranger: Caller) -> None:
+    family = next((f for f in STORE_ROUTES if serves_route(api, "POST", f[0], **owner)), None)
+    if family is None:
+        pytest.skip(
+            f"the target serves no vector stores (neither POST {' nor POST '.join(f[0] for f in STORE_ROUTES)})"
+        )
+    route, files = family
+    require_route(api, "POST", route, "vector_io", **owner)
+    require_route(api, "POST", files, "files", **owner)
+    made = api.post(route, json_body={"name": unique_id("store")}, **owner)
+    if made.status != 200:  # the vector stores' own defect (VS-*-001), not a leak
+        inconclusive(f"the owner could not create a vector store: {made.describe()}")
+    store_id = made.json().get("id")
+    assert isinstance(store_id, str), f"the vector store has no id: {made.text[:200]}"
+    created = made.json().get("created_at")
+    file_ids: list[str] = []
+    try:
+        for name in ("owners", "strangers"):
+            upload = upload_text(
+                api,
+                files,
+                {"purpose": "assistants"},
+                f"{unique_id(name)}.txt",
+                f"{name} note\n",
+                **(owner if name == "owners" else stranger),
+            )
+            if upload.status != 200:
+                inconclusive(f"a file could not be uploaded to attach: {upload.describe()}")
+            file_ids.append(str(upload.json().get("id")))
+        mine, theirs = file_ids
+        attached = api.post(f"{route}/{store_id}/files", json_body={"file_id": mine}, **owner)
+        if attached.status != 200 or attached.json().get("status") != "completed":
+            inconclusive(f"the owner could not attach its file (VS-*-002's defect): {attached.describe()}")
+
+        def past_it(seen: list[dict[str, Any]]) -> bool:
+            # newest first: once older entries show, a leaked store would already have been listed
+            return isinstance(created, int) and any(
+                isinstance(e.get("created_at"), int) and e["created_at"] < created for e in seen
+            )
+
+        listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
+        assert store_id not in listed, f"the other principal lists the owner's vector store {store_id!r}"
+        attempts: list[tuple[str, str, dict[str, Any] | None]] = [
+            ("GET", "", None),
+            ("POST", "", {"name": "taken over"}),
+            ("POST", "/search", {"query": "owners note"}),
+            ("POST", "/files", {"file_id": theirs}),
+            ("GET", "/files", None),
+            ("GET", f"/files/{mine}", None),
+            ("DELETE", f"/files/{mine}", None),
+            ("DELETE", "", None),
+        ]
+        for method, tail, body in attempts:
+            response = api.request(method, f"{route}/{store_id}{tail}", json_body=body, **stranger)
+            assert 400 <= response.status < 500, (
+                f"the other principal's {method} {tail or 'of it'}: {response.describe()}"
+            )
+        kept = api.get_json(f"{route}/{store_id}", **owner)
+        assert kept.get("name") != "taken over", "the other principal renamed the owner's vector store"
+        still = [e.get("id") for e in expect_data_list(api.get_json(f"{route}/{store_id}/files", **owner), route)]
+        assert still == [mine], f"after the other principal's attempts the store's files are {still}"
+    finally:
+        api.delete(f"{route}/{store_id}", **owner)
+        for file_id, who in zip(file_ids, (owner, stranger), strict=False):
+            api.delete(f"{files}/{file_id}", **who)
+
+
+@requirement("ABAC-008")
+def test_vector_store_is_out_of_a_strangers_reach(scenarios: ScenarioAccess) -> None:
+    expect_vector_store_is_private(*launched_principals(scenarios))
+
+
+@requirement("ABAC-008")
+def test_url_vector_store_is_out_of_the_other_principals_reach(
+    url_principals: tuple[RecordingClient, Caller, Caller],
+) -> None:
+    expect_vector_store_is_private(*url_principals)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reference_server.files import localfs
-from reference_server.resources import chat_completions
+from reference_server.resources import chat_completions, registry, vector_stores
 from tests.defects.registry import defect
 
 
@@ -19,3 +19,11 @@ def files_for_everyone() -> None:
     """Uploaded files read, listed and deleted without regard to who asks (upstream's localfs
     before 0.2.16, #2773)."""
     localfs.can_see = lambda viewer, owner: True
+
+
+@defect("vector-stores-for-everyone", "ABAC-008")
+def vector_stores_for_everyone() -> None:
+    """Vector stores (and the vector dbs behind them) read, searched, changed and deleted without
+    regard to who asks (upstream before 0.2.16, and #4393 before 0.4.0)."""
+    vector_stores.can_see = lambda viewer, owner: True
+    registry.can_see = lambda viewer, owner: True
