@@ -75,6 +75,19 @@ def expect_vector_db_is_private(api: RecordingClient, owner: Caller, stranger: C
         api.delete(f"/v1/vector-dbs/{db_id}", **owner)
 
 
+def expect_not_listed(
+    api: RecordingClient, route: str, stranger: Caller, ident: str, *, created: Any, stamp: str, what: str
+) -> None:
+    """The stranger's walk of a newest-first listing, read until entries older than the owner's show
+    (a leaked entry would have been listed by then), must not hold it."""
+
+    def past_it(seen: list[dict[str, Any]]) -> bool:
+        return isinstance(created, int) and any(isinstance(e.get(stamp), int) and e[stamp] < created for e in seen)
+
+    listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
+    assert ident not in listed, f"the other principal lists the owner's {what} {ident!r}"
+
+
 def launched_principals(scenarios: ScenarioAccess, scenario: str = SCENARIO) -> tuple[RecordingClient, Caller, Caller]:
     launched = scenarios.pool.shared(scenario)
     issuer = launched.fakes["jwks"]
@@ -142,14 +155,7 @@ def expect_chat_completion_is_private(api: RecordingClient, owner: Caller, stran
         inconclusive(f"the owner could not read its own chat completion back: {read_back.describe()}")
     created = read_back.json().get("created") if isinstance(read_back.json(), dict) else None
 
-    def past_it(seen: list[dict[str, Any]]) -> bool:
-        # newest first: once older entries show, a leaked completion would already have been listed
-        return isinstance(created, int) and any(
-            isinstance(e.get("created"), int) and e["created"] < created for e in seen
-        )
-
-    listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
-    assert ident not in listed, f"the other principal lists the owner's chat completion {ident!r}"
+    expect_not_listed(api, route, stranger, ident, created=created, stamp="created", what="chat completion")
     response = api.get(f"{route}/{ident}", **stranger)
     assert 400 <= response.status < 500, f"the other principal can read it: {response.describe()}"
 
@@ -187,14 +193,7 @@ def expect_file_is_private(api: RecordingClient, owner: Caller, stranger: Caller
         if read_back.status != 200:
             inconclusive(f"the owner could not read its own file back: {read_back.describe()}")
 
-        def past_it(seen: list[dict[str, Any]]) -> bool:
-            # newest first: once older entries show, a leaked file would already have been listed
-            return isinstance(created, int) and any(
-                isinstance(e.get("created_at"), int) and e["created_at"] < created for e in seen
-            )
-
-        listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
-        assert ident not in listed, f"the other principal lists the owner's file {ident!r}"
+        expect_not_listed(api, route, stranger, ident, created=created, stamp="created_at", what="file")
         for method, tail in (("GET", ""), ("GET", "/content"), ("DELETE", "")):
             response = api.request(method, f"{route}/{ident}{tail}", **stranger)
             assert 400 <= response.status < 500, (
@@ -254,14 +253,7 @@ def expect_vector_store_is_private(api: RecordingClient, owner: Caller, stranger
         if attached.status != 200 or attached.json().get("status") != "completed":
             inconclusive(f"the owner could not attach its file (VS-*-002's defect): {attached.describe()}")
 
-        def past_it(seen: list[dict[str, Any]]) -> bool:
-            # newest first: once older entries show, a leaked store would already have been listed
-            return isinstance(created, int) and any(
-                isinstance(e.get("created_at"), int) and e["created_at"] < created for e in seen
-            )
-
-        listed = [e.get("id") for e in walk_listing(api, route, stranger, limit=100, enough=past_it)]
-        assert store_id not in listed, f"the other principal lists the owner's vector store {store_id!r}"
+        expect_not_listed(api, route, stranger, store_id, created=created, stamp="created_at", what="vector store")
         attempts: list[tuple[str, str, dict[str, Any] | None]] = [
             ("GET", "", None),
             ("POST", "", {"name": "taken over"}),
