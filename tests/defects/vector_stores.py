@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
 from reference_server.api import vector_stores as vector_stores_api
 from reference_server.resources.vector_stores import VectorStoreRecords
-from tests.defects.patching import does_nothing, json_rule, patch, rewrite_api, wrap_app
+from tests.defects.patching import Rewrite, does_nothing, json_rule, patch, rewrite_api, wrap_app
 from tests.defects.registry import defect, with_v1_twin
 
 _FILE_OF_A_STORE = re.compile(r"^/v1(/openai/v1)?/vector_stores/[^/]+/files/[^/]+$")
 
 
-def _search(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
-    if method != "POST" or not path.endswith("/search") or code != 200:
-        return None
-    page = json.loads(body)
-    return code, json.dumps({**page, "data": page["data"][1:]}).encode(), "application/json"
+def _search_edited(edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Rewrite:
+    def rule(method: str, path: str, code: int, body: bytes) -> tuple[int, bytes, str] | None:
+        if method != "POST" or not path.endswith("/search") or code != 200:
+            return None
+        page = json.loads(body)
+        return code, json.dumps({**page, "data": edit(page["data"])}).encode(), "application/json"
+
+    return rule
+
+
+def _exact_match_scored_null(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What faiss's 1/distance makes of a distance of 0 in 0.7.3 and OGX: infinity, sent as null."""
+    return [{**hit, "score": None} if hit.get("score", 0) > 0.999 else hit for hit in hits]
 
 
 def _unnamed(method: str, path: str, code: int) -> bool:
@@ -52,7 +61,8 @@ def _update_ignored(original: Any) -> Any:
 
 defect("vector-store-delete-keeps-it", *with_v1_twin("VS-001"))(does_nothing(VectorStoreRecords, "delete"))
 defect("vector-store-update-ignored", *with_v1_twin("VS-001"))(patch(VectorStoreRecords, "update", _update_ignored))
-defect("search-drops-the-best-hit", *with_v1_twin("VS-002"))(rewrite_api(_search))
+defect("search-drops-the-best-hit", *with_v1_twin("VS-002"))(rewrite_api(_search_edited(lambda hits: hits[1:])))
+defect("exact-match-scored-null", *with_v1_twin("VS-002"))(rewrite_api(_search_edited(_exact_match_scored_null)))
 defect("detached-file-still-searchable", *with_v1_twin("VS-003"))(wrap_app(_detach_only_said))
 defect("search-filters-ignored", *with_v1_twin("VS-004"))(
     patch(vector_stores_api, "matches", lambda original: lambda attributes, spec: True)
