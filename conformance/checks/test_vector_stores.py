@@ -93,6 +93,15 @@ class Stores:
         data = expect_data_list(answer, f"POST {self.base}/{{id}}/search")
         return [hit for hit in data if isinstance(hit, dict)]
 
+    def require_found(self, store_id: str, text: str, file_id: str) -> None:
+        """A check that judges search results by file id needs the file found by its own text first
+        (the search requirement, VS-*-002); if it is not, the check could not judge its own point."""
+        hits = self.search(store_id, text, max_num_results=1)
+        if file_ids(hits) != [file_id]:
+            inconclusive(
+                f"a search with {file_id!r}'s own text does not name it first ({file_ids(hits)}): VS-*-002's defect"
+            )
+
     def cleanup(self) -> None:
         for store_id in self.stores:
             self.api.delete(self.path(store_id))
@@ -190,7 +199,7 @@ def expect_detached_file_gone(stores: Stores) -> None:
     kept_text, gone_text = distinctive("granary"), distinctive("quarry")
     kept = stores.attach(store_id, kept_text)
     gone = stores.attach(store_id, gone_text)
-    assert gone in file_ids(stores.search(store_id, gone_text, max_num_results=1)), "the file was not found before"
+    stores.require_found(store_id, gone_text, gone)
     answer = stores.api.delete(stores.path(store_id, "files", gone), expect=200).json()
     assert isinstance(answer, dict) and answer.get("deleted") is True, f"DELETE answered {answer!r:.200}"
     still = file_ids(stores.search(store_id, gone_text, max_num_results=10))
@@ -207,6 +216,7 @@ def expect_filters_and_threshold(stores: Stores) -> None:
     near_text, far_text = distinctive("meadow"), distinctive("glacier")
     stores.attach(store_id, near_text, attributes={TOPIC: "near"})
     far = stores.attach(store_id, far_text, attributes={TOPIC: "far"})
+    stores.require_found(store_id, far_text, far)
     only_far = {"type": "eq", "key": TOPIC, "value": "far"}
     hits = stores.search(store_id, near_text, filters=only_far, max_num_results=10)
     assert hits and set(file_ids(hits)) == {far}, f"the filter on {TOPIC}=far returned {file_ids(hits)}"
