@@ -16,10 +16,12 @@ starts, so a dead URL ends the run with one line before any check runs.
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -104,10 +106,31 @@ def _stop(line: str, code: int) -> int:
     return code
 
 
+def _interrupt_on_sigterm(config: pytest.Config) -> None:
+    """A CI job that runs out of time ends the run with SIGTERM, and pytest would die on the spot:
+    no fixture torn down, and every server and fake it launched (each in a process group of its
+    own, so that it can be stopped whole) left running. SIGTERM becomes the KeyboardInterrupt that
+    pytest already unwinds from, finalising fixtures and so stopping what they started."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        return  # the embedding program handles it
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    config.add_cleanup(restore)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements a check verifies")
     if not _active(config):
         return  # installed but not asked: the user's unrelated test run stays as it was
+    _interrupt_on_sigterm(config)
     settings = config.stash[SETTINGS]
     if settings.launcher is not None and not config.option.collectonly:
         # Only the controller installs a release; xdist workers find what it built.
