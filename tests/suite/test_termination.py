@@ -71,7 +71,7 @@ def test_sigterm_tears_the_session_down(tmp_path: Path) -> None:
         assert _wait_for((tmp_path / "ready").exists, 60), "the session never started its test"
         child = int((tmp_path / "child.pid").read_text())
         run.send_signal(signal.SIGTERM)
-        run.wait(timeout=30)
+        assert run.wait(timeout=30) == 2, "an interrupted run exits 2 (pytest's INTERRUPTED)"
         # the session fixture's finaliser ran: what it started is gone with the run
         assert _wait_for(lambda: not _alive(child), 10), "SIGTERM left the session's child running"
     finally:
