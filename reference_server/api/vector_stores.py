@@ -178,6 +178,8 @@ async def get_vector_store(vector_store_id: str, request: Request) -> JSONRespon
 async def update_vector_store(vector_store_id: str, body: UpdateRequest, request: Request) -> JSONResponse:
     _no_expiry(body.expires_after)
     changes = body.model_dump(exclude_unset=True, exclude={"expires_after"})
+    if changes.get("metadata", {}) is None:
+        changes["metadata"] = {}  # the object's metadata is always a mapping
     stack = stack_of(request)
     return JSONResponse(_public(await stack.vector_stores.update(vector_store_id, principal_of(request), changes)))
 

@@ -21,7 +21,7 @@ from reference_server.api.resources import add_read_routes
 from reference_server.api.strict_routes import strict_router
 from reference_server.config.schema import VectorDBInput
 from reference_server.content import content_text
-from reference_server.errors import BadGateway, InvalidRequest
+from reference_server.errors import BadGateway, Conflict, InvalidRequest
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
 from reference_server.stack import Stack
 
@@ -92,6 +92,9 @@ async def register_vector_db(body: RegisterVectorDBRequest, request: Request) ->
 async def unregister_vector_db(vector_db_id: str, request: Request) -> JSONResponse:
     stack = stack_of(request)
     db = stack.vector_dbs.get(vector_db_id, principal_of(request))
+    if stack.vector_stores.holds(vector_db_id):
+        # Its chunks are a vector store's: gone from under it, the store would be a shell.
+        raise Conflict(f"vector db {vector_db_id!r} holds vector store {vector_db_id!r}; delete it as a vector store")
     if db.provider_id in stack.provider_ids("vector_io"):
         provider = stack.vector_io(db.provider_id)
         await provider.lane.run(provider.drop, db)

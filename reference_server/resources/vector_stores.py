@@ -133,8 +133,9 @@ class VectorStoreRecords:
     def get(self, store_id: str, viewer: Principal | None) -> dict[str, Any]:
         return self._visible(store_id, viewer).view()
 
-    def owner_of(self, store_id: str) -> dict[str, Any] | None:
-        return self._stores[store_id].owner
+    def holds(self, store_id: str) -> bool:
+        """Whether a vector store of this id exists, whoever may see it."""
+        return store_id in self._stores
 
     async def create(self, wire: dict[str, Any], owner: Principal | None) -> dict[str, Any]:
         item = StoredVectorStore(self._sequence(), wire, owner.as_owner() if owner else None)

@@ -63,6 +63,8 @@ def test_lifecycle_under_each_prefix(server: Server, prefix: str, gone: int) -> 
     url = f"{server.url}{prefix}/{made['id']}"
     assert ok(httpx.get(url)) == made
     assert [s["id"] for s in ok(httpx.get(server.url + prefix))["data"]] == [made["id"]]
+    refused = httpx.delete(f"{server.url}/v1/vector-dbs/{made['id']}")  # its chunks are the store's
+    assert refused.status_code == 409 and "vector store" in refused.json()["error"]["message"]
     renamed = ok(httpx.post(url, json={"name": "renamed", "metadata": {"team": "b"}}))
     assert (renamed["name"], renamed["metadata"]) == ("renamed", {"team": "b"})
     assert renamed["last_active_at"] > made["last_active_at"]
