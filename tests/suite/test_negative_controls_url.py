@@ -209,6 +209,32 @@ def test_abac_url_checks_on_vector_dbs(
     assert outcomes == {check: "pass" if defect is None else "fail"}
 
 
+URL_PRIVACY_CHECKS = {
+    "ABAC-007": "test_url_file_is_out_of_the_other_principals_reach",
+    "ABAC-008": "test_url_vector_store_is_out_of_the_other_principals_reach",
+}
+
+
+@pytest.mark.parametrize(
+    ("requirement", "defect"),
+    [
+        ("ABAC-007", None),
+        ("ABAC-007", "files-for-everyone"),
+        ("ABAC-008", None),
+        ("ABAC-008", "vector-stores-for-everyone"),
+    ],
+)
+def test_abac_url_checks_on_files_and_vector_stores(
+    requirement: str, defect: str | None, servers: ServerFactory, jwks: FakeProcess, tmp_path: Path
+) -> None:
+    config = SCENARIOS / "abac-resources" / "reference.yaml"
+    server = servers.running(config, env=jwt_env(servers, jwks), defect=defect)
+    alice, bob = jwks.mint(claims={"sub": "alice"}), jwks.mint(claims={"sub": "bob"})
+    tokens = ["--stack-token", alice, "--stack-token-alt", bob]
+    outcomes = url_checks(server.url, tokens, requirement, tmp_path / "report")
+    assert outcomes == {URL_PRIVACY_CHECKS[requirement]: "pass" if defect is None else "fail"}
+
+
 def derived(case: str) -> str:
     return f"test_url_derived_tokens_are_refused[{case}]"
 

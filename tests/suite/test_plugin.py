@@ -256,7 +256,8 @@ def test_access_checks_against_a_url_with_two_principals(
     servers: ServerFactory, issuer: FakeProcess, tmp_path: Path
 ) -> None:
     auth = jwt_auth(f"{issuer.url}/jwks")
-    server = servers.running(servers.config(servers.minimal() + auth + "models:\n- {model_id: llama3.2:3b}\n"))
+    # every API the reference serves, so each access check that can run against a URL runs
+    server = servers.running(servers.config(servers.full() + auth))
     alice = issuer.mint(claims={"sub": "alice", "groups": ["team-a"]})
     bob = issuer.mint(claims={"sub": "bob", "groups": ["team-b"]})
     done = run_pytest(
@@ -269,10 +270,11 @@ def test_access_checks_against_a_url_with_two_principals(
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout[-2000:]
-    # ABAC-003 (sharing attributes) needs the launched issuer's tokens, this target serves no vector
-    # dbs (ABAC-004), and shields are never registered in a deployment (ABAC-005): not evaluated
-    not_here = dict.fromkeys(("ABAC-003", "ABAC-004", "ABAC-005"), "not-evaluated")
-    assert verdicts(tmp_path / "r") == {"ABAC-001": "pass", "ABAC-002": "pass", "ABAC-006": "pass", **not_here}
+    # ABAC-003 (sharing attributes) needs the launched issuer's tokens, and shields are never
+    # registered in a deployment (ABAC-005): not evaluated; the rest are judged with the two tokens
+    not_here = dict.fromkeys(("ABAC-003", "ABAC-005"), "not-evaluated")
+    judged = dict.fromkeys(("ABAC-001", "ABAC-002", "ABAC-004", "ABAC-006", "ABAC-007", "ABAC-008"), "pass")
+    assert verdicts(tmp_path / "r") == {**judged, **not_here}
 
 
 def test_relative_paths_in_a_launcher_command_are_the_users(tmp_path: Path) -> None:
