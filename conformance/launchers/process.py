@@ -68,7 +68,8 @@ class ManagedProcess:
         return b"".join(self._stdout_chunks).decode("utf-8", "replace")
 
     def stderr_text(self) -> str:
-        self._stderr_file.flush()
+        if not self._stderr_file.closed:  # after stop() the file is closed and complete
+            self._stderr_file.flush()
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
     def exited(self) -> Exited:

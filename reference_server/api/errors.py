@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from reference_server.errors import StackError
 
@@ -65,6 +66,13 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, message, dict(exc.headers or {}))
 
 
+async def _gone(request: Request, _exc: Exception) -> JSONResponse:
+    """The client hung up before its body arrived whole (an upload cut off): nothing was stored,
+    nobody is left to answer, and it is not the server's fault, so no traceback."""
+    log.warning("%s %s: the client disconnected before its body arrived", request.method, request.url.path)
+    return error_response(400, "Request body incomplete: the client disconnected")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal server error")
@@ -74,4 +82,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StackError, _stack_error)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -178,3 +178,16 @@ def test_a_principal_sees_only_its_own_files(servers: ServerFactory, issuer: Fak
         assert httpx.request(method, f"{server.url}{PREFIXES[0]}/{mine}{tail}", headers=as_bob).status_code == 404
     as_alice = {"Authorization": f"Bearer {alice}"}
     assert [f["id"] for f in httpx.get(server.url + PREFIXES[0], headers=as_alice).json()["data"]] == [mine]
+
+
+def test_an_upload_cut_off_stores_nothing_and_logs_no_traceback(server: Server, servers: ServerFactory) -> None:
+    with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=10) as raw:
+        raw.sendall(
+            f"POST {PREFIXES[0]} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            "Content-Length: 100000\r\n\r\n--b\r\n"
+            'Content-Disposition: form-data; name="file"; filename="x"\r\n\r\nab'.encode()
+        )
+    assert httpx.get(server.url + PREFIXES[0]).json()["data"] == []  # the server serves on, holding nothing
+    server.process.stop()
+    log = server.process.stderr_text() + server.process.stdout_text()
+    assert "Traceback" not in log and "disconnected before its body arrived" in log, log[-2000:]
