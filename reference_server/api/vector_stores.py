@@ -33,6 +33,7 @@ from reference_server.api.deps import principal_of, stack_of
 from reference_server.api.strict_routes import strict_router
 from reference_server.api.vectors import MAX_CHUNKS_PER_QUERY, embed_for
 from reference_server.auth.principal import Principal
+from reference_server.content import content_text
 from reference_server.errors import InvalidRequest, NotFound, StackError, Unavailable
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
 from reference_server.resources.vector_stores import VectorStoreNotFound
@@ -230,21 +231,13 @@ async def search_vector_store(vector_store_id: str, body: SearchRequest, request
                 "filename": record.filename if record else "",
                 "score": score,
                 "attributes": attributes,
-                "content": [{"type": "text", "text": _text_of(chunk)}],
+                "content": [{"type": "text", "text": content_text(chunk.get("content"))}],
             }
         )
         if len(found) == body.max_num_results:
             break
     page = {"object": "vector_store.search_results.page", "search_query": text, "data": found, "has_more": False}
     return JSONResponse({**page, "next_page": None})
-
-
-def _text_of(chunk: dict[str, Any]) -> str:
-    content = chunk.get("content")
-    if isinstance(content, str):
-        return content
-    items = content if isinstance(content, list) else [content]
-    return "".join(str(item.get("text", "")) for item in items if isinstance(item, dict) and item.get("type") == "text")
 
 
 def _failed(message: str) -> dict[str, Any]:

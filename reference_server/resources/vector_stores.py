@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reference_server.auth.principal import Principal
-from reference_server.errors import InvalidRequest, NotFound, Unavailable
+from reference_server.errors import NotFound, Unavailable
 from reference_server.resources.access import can_see
 from reference_server.resources.paging import page
 from reference_server.store.kvstore import SqliteKVStore
@@ -61,17 +61,6 @@ class StoredVectorStore:
             "file_counts": {**counts, "total": len(self.files)},
             "usage_bytes": sum(int(f.wire["usage_bytes"]) for f in self.files.values()),
         }
-
-
-def _window(
-    entries: list[tuple[str, dict[str, Any]]], before: str | None, kind: str
-) -> list[tuple[str, dict[str, Any]]]:
-    if before is None:
-        return entries
-    ids = [identifier for identifier, _ in entries]
-    if before not in ids:
-        raise InvalidRequest(f"before: {kind} {before!r} is not in this listing")
-    return entries[: ids.index(before)]
 
 
 class VectorStoreRecords:
@@ -162,8 +151,7 @@ class VectorStoreRecords:
     ) -> dict[str, Any]:
         visible = [(i, s) for i, s in self._stores.items() if can_see(viewer, s.owner)]
         visible.sort(key=lambda pair: (pair[1].wire["created_at"], pair[1].sequence), reverse=order == "desc")
-        entries = _window([(i, s.view()) for i, s in visible], before, "vector store")
-        return page(entries, after, limit, "vector store")
+        return page([(i, s.view()) for i, s in visible], after, limit, "vector store", before)
 
     # Files of a store.
 
@@ -219,5 +207,4 @@ class VectorStoreRecords:
             if status in (None, attached.wire["status"])
         ]
         chosen.sort(key=lambda pair: (pair[1].wire["created_at"], pair[1].sequence), reverse=order == "desc")
-        entries = _window([(i, f.wire) for i, f in chosen], before, "file")
-        return page(entries, after, limit, "file")
+        return page([(i, f.wire) for i, f in chosen], after, limit, "file", before)
