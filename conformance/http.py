@@ -20,7 +20,6 @@ import shlex
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,20 +121,11 @@ def _finite(text: str) -> float:
 
 
 def multipart_form(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
-    """A ``multipart/form-data`` body (RFC 7578) and its Content-Type, for uploads: the body is
-    built here, not by the transport, so the exchange records (and its curl line replays) exactly
-    the bytes sent."""
-    boundary = f"conformance-{uuid.uuid4().hex}"
-    parts: list[bytes] = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, data) in files.items():
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            "Content-Type: text/plain\r\n\r\n"
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    """A ``multipart/form-data`` body and its Content-Type, encoded by httpx (quoting included):
+    built before sending, not by the transport, so the exchange records (and its curl line
+    replays) exactly the bytes sent."""
+    request = httpx.Request("POST", "http://multipart.invalid/", data=fields, files=files)
+    return request.read(), request.headers["Content-Type"]
 
 
 def require_authorised(response: Response, expected: set[int] | range) -> None:
