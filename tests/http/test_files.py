@@ -21,18 +21,8 @@ UPLOAD_CAP = 100 * 1024 * 1024  # upstream's, and the reference's (reference_ser
 
 
 def files_config(servers: ServerFactory, extra: str = "") -> Path:
-    text = (
-        servers.minimal()
-        .replace("apis: [inference]", "apis: [inference, files]")
-        .replace(
-            "metadata_store:",
-            "  files:\n  - provider_id: localfs\n    provider_type: inline::localfs\n"
-            f"    config: {{storage_dir: '{servers.state}/files',"
-            f" metadata_store: {{type: sqlite, db_path: '{servers.state}/files.db'}}}}\nmetadata_store:",
-        )
-    )
-    assert "inline::localfs" in text and "files]" in text
-    return servers.config(text + extra)
+    """The config serving every API (tests/conftest.py), whose files live under the state folder."""
+    return servers.config(servers.full() + extra)
 
 
 def upload(
