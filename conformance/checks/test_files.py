@@ -203,13 +203,29 @@ def test_files_survive_a_restart(scenarios: ScenarioAccess) -> None:
     api = scenarios.client(launched.url)
     base = next((r for r in (V1_FAMILY, OLD_FAMILY) if serves_route(api, "POST", r)), V1_FAMILY)
     require_route(api, "POST", base, "files")
-    made, text = Uploads(api, base).upload("kept across a restart")
+    # What the server itself answered before the restart is the reference: whether those answers
+    # are right is FILES-*-001's question, whether they last is this one's.
+    before = Uploads(api, base)
+    text = f"Conformance file kept across a restart: {uuid.uuid4().hex}.\n"
+    answer = before.send({"purpose": "assistants"}, text, f"{unique_id('file')}.txt")
+    file_id = answer.json().get("id") if answer.status == 200 else None
+    read = before.api.get(before.path(file_id)) if isinstance(file_id, str) else None
+    content = before.api.get(before.path(file_id, "/content")) if isinstance(file_id, str) else None
+    if not (
+        isinstance(file_id, str) and read is not None and content is not None and read.status == content.status == 200
+    ):
+        inconclusive(
+            f"no file could be uploaded and read back before the restart (FILES-*-001's defect): {answer.describe()}"
+        )
+    assert isinstance(file_id, str) and read is not None and content is not None
+    kept = {key: read.json().get(key) for key in FILE_FIELDS}
     after = Uploads(scenarios.restart(launched), base)
-    got = after.api.get(after.path(made["id"]))
+    got = after.api.get(after.path(file_id))
     assert got.status == 200, f"after the restart the upload is gone: {got.describe()}"
     same = {key: got.json().get(key) for key in FILE_FIELDS}
-    assert same == {key: made[key] for key in FILE_FIELDS}, f"after the restart GET answers {same}, not {made}"
-    content = after.api.get(after.path(made["id"], "/content"), expect=200)
-    assert content.text == text, f"after the restart the content is {content.text[:200]!r}, not the bytes sent"
-    listed = [entry.get("id") for entry in walk_files(after, {made["id"]})]
-    assert made["id"] in listed, f"after the restart GET {base} does not list {made['id']!r}"
+    assert same == kept, f"after the restart GET answers {same}, before it answered {kept}"
+    again = after.api.get(after.path(file_id, "/content"), expect=200)
+    assert again.text == content.text, f"after the restart the content is {again.text[:200]!r}, not what it was"
+    listed = [entry.get("id") for entry in walk_files(after, {file_id})]
+    assert file_id in listed, f"after the restart GET {base} does not list {file_id!r}"
+    after.api.delete(after.path(file_id))
