@@ -8,13 +8,15 @@ embedding model for life, as in upstream 0.2.x; its records are in
 the chunks with the store's model and inserts them tagged with the file's id; detaching it
 removes exactly those chunks, so a detached file is never found again. Attaching is done before
 the answer, so a file is ``completed`` or ``failed`` (with ``last_error``), never left
-``in_progress``. Search filters and returns the file's current attributes, so an update of them
-counts at once. What this server does not do (expiry, query rewriting, keyword search) is
+``in_progress``. A file batch (0.3+, under /v1 only) is attached the same way, file by file,
+before its answer, so it is ``completed`` when created (with the files that failed counted
+``failed``, as upstream counts them) and there is nothing left to cancel. Search filters and
+returns the file's current attributes, so an update of them counts at once. What this server does not do (expiry, query rewriting, keyword search) is
 refused by name, never ignored.
 """
 
 # Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,
-#   VS-V1-003, VS-V1-004, VS-V1-005
+#   VS-V1-003, VS-V1-004, VS-V1-005, VS-V1-006
 
 from __future__ import annotations
 
@@ -36,13 +38,14 @@ from reference_server.auth.principal import Principal
 from reference_server.content import content_text
 from reference_server.errors import InvalidRequest, NotFound, StackError, Unavailable
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
-from reference_server.resources.vector_stores import VectorStoreNotFound
+from reference_server.resources.vector_stores import FileBatch, VectorStoreNotFound
 from reference_server.stack import Stack
 from reference_server.vector_io.chunking import check_strategy, chunk_text
 from reference_server.vector_io.filters import check_filter, matches
 
 PREFIXES = ("/v1/openai/v1/vector_stores", "/v1/vector_stores")
 MAX_RESULTS = 50  # OpenAI's bound on max_num_results
+MAX_BATCH_FILES = 500  # OpenAI's bound on a file batch's file_ids
 
 router = strict_router("vector_stores")
 
@@ -92,6 +95,12 @@ class AttachRequest(_Strict):
 
 class AttributesRequest(_Strict):
     attributes: dict[str, Any]
+
+
+class BatchRequest(_Strict):
+    file_ids: list[str] = Field(max_length=MAX_BATCH_FILES)
+    attributes: dict[str, Any] | None = None
+    chunking_strategy: dict[str, Any] | None = None
 
 
 def _no_expiry(expires_after: dict[str, Any] | None) -> None:
@@ -361,6 +370,64 @@ async def delete_file(vector_store_id: str, file_id: str, request: Request) -> J
     return JSONResponse({"id": file_id, "object": "vector_store.file.deleted", "deleted": True})
 
 
+async def create_file_batch(vector_store_id: str, body: BatchRequest, request: Request) -> JSONResponse:
+    stack, viewer = stack_of(request), principal_of(request)
+    db = _store_db(stack, vector_store_id, viewer)
+    store = stack.vector_stores.get(vector_store_id, viewer)
+    strategy = check_strategy(body.chunking_strategy) if body.chunking_strategy else store["chunking_strategy"]
+    file_ids = list(dict.fromkeys(body.file_ids))  # a file named twice is attached once
+    counts = dict.fromkeys(("completed", "failed", "in_progress", "cancelled"), 0)
+    for file_id in file_ids:
+        attached = await _attach(stack, viewer, db, file_id=file_id, attributes=body.attributes, strategy=strategy)
+        counts[attached["status"]] += 1
+    wire = {
+        "id": f"batch_{uuid.uuid4()}",
+        "object": "vector_store.file_batch",
+        "created_at": int(time.time()),
+        "vector_store_id": vector_store_id,
+        "status": "completed",
+        "file_counts": {**counts, "total": len(file_ids)},
+    }
+    return JSONResponse(await stack.vector_stores.add_batch(vector_store_id, viewer, FileBatch(wire, file_ids)))
+
+
+async def get_file_batch(vector_store_id: str, batch_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(stack_of(request).vector_stores.batch(vector_store_id, batch_id, principal_of(request)).wire)
+
+
+async def list_file_batch_files(
+    vector_store_id: str,
+    batch_id: str,
+    request: Request,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Literal["asc", "desc"] = "desc",
+    filter: Literal["in_progress", "completed", "failed", "cancelled"] | None = None,
+) -> JSONResponse:
+    records, viewer = stack_of(request).vector_stores, principal_of(request)
+    batch = records.batch(vector_store_id, batch_id, viewer)
+    return JSONResponse(
+        records.page_files(
+            vector_store_id,
+            viewer,
+            after=after,
+            before=before,
+            limit=limit,
+            order=order,
+            status=filter,
+            only=set(batch.file_ids),
+        )
+    )
+
+
+async def cancel_file_batch(vector_store_id: str, batch_id: str, request: Request) -> JSONResponse:
+    batch = stack_of(request).vector_stores.batch(vector_store_id, batch_id, principal_of(request))
+    status = batch.wire["status"]
+    raise InvalidRequest(f"file batch {batch_id!r} is {status}: only a batch in progress can be cancelled")
+
+
 Endpoint = Callable[..., Awaitable[JSONResponse]]
 
 
@@ -395,5 +462,13 @@ for _prefix in PREFIXES:
         (files_of + "/{file_id}", delete_file, "DELETE"),
         (files_of + "/{file_id}/content", get_file_content, "GET"),
     ]
+    if _prefix == PREFIXES[1]:  # file batches came with the /v1 routes (0.3.0)
+        batches = one + "/file_batches"
+        routes += [
+            (batches, create_file_batch, "POST"),
+            (batches + "/{batch_id}", get_file_batch, "GET"),
+            (batches + "/{batch_id}/files", list_file_batch_files, "GET"),
+            (batches + "/{batch_id}/cancel", cancel_file_batch, "POST"),
+        ]
     for path, endpoint, method in routes:
         router.add_api_route(path, seed_era(endpoint) if _prefix == PREFIXES[0] else endpoint, methods=[method])

@@ -2,8 +2,9 @@
 
 A vector store is also a vector db of the same id (as in upstream 0.2.x): its chunks live in a
 vector IO provider and are reachable through ``/v1/vector-io`` too. What this module keeps is
-the rest: each store's object (name, metadata, timestamps, owner) and each attached file's
-object, with the text of its chunks for ``.../content``. Rows go to the metadata store and are
+the rest: each store's object (name, metadata, timestamps, owner), each attached file's
+object, with the text of its chunks for ``.../content``, and each file batch (0.3+) with the
+ids it was given. Rows go to the metadata store and are
 committed before an answer names them. ``file_counts`` and ``usage_bytes`` are computed from
 the files at read time, so they cannot drift from what is attached.
 
@@ -12,7 +13,7 @@ A store belongs to the principal who created it, under the policy of
 """
 
 # Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,
-#   VS-V1-003, VS-V1-004, VS-V1-005, ABAC-008
+#   VS-V1-003, VS-V1-004, VS-V1-005, VS-V1-006, ABAC-008
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from reference_server.store.kvstore import SqliteKVStore
 
 STORE_PREFIX = "vector_store:"
 FILE_PREFIX = "vector_store_file:"
+BATCH_PREFIX = "vector_store_file_batch:"
 STATUSES = ("in_progress", "completed", "cancelled", "failed")
 Order = Literal["asc", "desc"]
 
@@ -46,11 +48,18 @@ class AttachedFile:
 
 
 @dataclass
+class FileBatch:
+    wire: dict[str, Any]  # the vector_store.file_batch object, counts as they were when it ended
+    file_ids: list[str]
+
+
+@dataclass
 class StoredVectorStore:
     sequence: int
     wire: dict[str, Any]
     owner: dict[str, Any] | None
     files: dict[str, AttachedFile] = field(default_factory=dict)
+    batches: dict[str, FileBatch] = field(default_factory=dict)
 
     def view(self) -> dict[str, Any]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -80,6 +89,11 @@ class VectorStoreRecords:
                     self._stores[store_id].files[file_id] = AttachedFile(
                         int(row["sequence"]), dict(row["wire"]), str(row["filename"]), list(row["contents"])
                     )
+            for key, value in store.items(BATCH_PREFIX):
+                store_id, _, batch_id = key[len(BATCH_PREFIX) :].partition(":")
+                row = json.loads(value)
+                if store_id in self._stores:
+                    self._stores[store_id].batches[batch_id] = FileBatch(dict(row["wire"]), list(row["file_ids"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise Unavailable(f"store {str(store.path)!r} has a corrupt vector store row: {exc}") from None
         sequences = [s.sequence for s in self._stores.values()] + [
@@ -105,11 +119,16 @@ class VectorStoreRecords:
             }
         )
 
+    def _batch_row(self, batch: FileBatch) -> str:
+        return json.dumps({"wire": batch.wire, "file_ids": batch.file_ids})
+
     def _write_back(self) -> None:
         for store_id, item in self._stores.items():
             self._store.set(STORE_PREFIX + store_id, self._store_row(item))
             for file_id, attached in item.files.items():
                 self._store.set(f"{FILE_PREFIX}{store_id}:{file_id}", self._file_row(attached))
+            for batch_id, batch in item.batches.items():
+                self._store.set(f"{BATCH_PREFIX}{store_id}:{batch_id}", self._batch_row(batch))
 
     # Stores.
 
@@ -135,7 +154,7 @@ class VectorStoreRecords:
     async def update(self, store_id: str, viewer: Principal | None, changes: dict[str, Any]) -> dict[str, Any]:
         item = self._visible(store_id, viewer)
         wire = {**item.wire, **changes, "last_active_at": max(int(time.time()), int(item.wire["last_active_at"]) + 1)}
-        updated = StoredVectorStore(item.sequence, wire, item.owner, item.files)
+        updated = StoredVectorStore(item.sequence, wire, item.owner, item.files, item.batches)
         await self._store.lane.run(self._store.set, STORE_PREFIX + store_id, self._store_row(updated))
         self._stores[store_id] = updated
         return updated.view()
@@ -143,6 +162,7 @@ class VectorStoreRecords:
     async def delete(self, store_id: str, viewer: Principal | None) -> None:
         self._visible(store_id, viewer)
         await self._store.lane.run(self._store.delete_prefix, f"{FILE_PREFIX}{store_id}:")
+        await self._store.lane.run(self._store.delete_prefix, f"{BATCH_PREFIX}{store_id}:")
         await self._store.lane.run(self._store.delete, STORE_PREFIX + store_id)
         del self._stores[store_id]
 
@@ -200,11 +220,28 @@ class VectorStoreRecords:
         limit: int,
         order: Order,
         status: str | None,
+        only: set[str] | None = None,
     ) -> dict[str, Any]:
+        """``only``: the ids of one file batch, whose files are listed the same way."""
         chosen = [
             (file_id, attached)
             for file_id, attached in self.files(store_id, viewer).items()
-            if status in (None, attached.wire["status"])
+            if status in (None, attached.wire["status"]) and (only is None or file_id in only)
         ]
         chosen.sort(key=lambda pair: (pair[1].wire["created_at"], pair[1].sequence), reverse=order == "desc")
         return page([(i, f.wire) for i, f in chosen], after, limit, "file", before)
+
+    # File batches.
+
+    def batch(self, store_id: str, batch_id: str, viewer: Principal | None) -> FileBatch:
+        batch = self._visible(store_id, viewer).batches.get(batch_id)
+        if batch is None:
+            raise NotFound(f"File batch {batch_id!r} not found in vector store {store_id!r}")
+        return batch
+
+    async def add_batch(self, store_id: str, viewer: Principal | None, batch: FileBatch) -> dict[str, Any]:
+        item = self._visible(store_id, viewer)
+        key = f"{BATCH_PREFIX}{store_id}:{batch.wire['id']}"
+        await self._store.lane.run(self._store.set, key, self._batch_row(batch))
+        item.batches[batch.wire["id"]] = batch
+        return batch.wire

@@ -70,3 +70,21 @@ defect("search-filters-ignored", *with_v1_twin("VS-004"))(
 defect("unknown-vector-store-unnamed", *with_v1_twin("VS-005"))(
     rewrite_api(json_rule(_unnamed, lambda body: {"error": {"message": "Not found"}}))
 )
+
+
+def _batch_lists_whole_store(original: Any) -> Any:
+    def listed(self: VectorStoreRecords, store_id: str, viewer: Any, **query: Any) -> Any:
+        return original(self, store_id, viewer, **{**query, "only": None})
+
+    return listed
+
+
+def _attributes_dropped(original: Any) -> Any:
+    async def attached(*args: Any, **kwargs: Any) -> Any:
+        return await original(*args, **{**kwargs, "attributes": None})
+
+    return attached
+
+
+defect("file-batch-lists-the-whole-store", "VS-V1-006")(patch(VectorStoreRecords, "page_files", _batch_lists_whole_store))
+defect("file-batch-drops-attributes", "VS-V1-006")(patch(vector_stores_api, "_attach", _attributes_dropped))

@@ -118,6 +118,42 @@ def test_create_with_file_ids_counts_what_failed(server: Server) -> None:
     assert (content["filename"], content["content"]) == ("notes.txt", [{"type": "text", "text": BREAD}])
 
 
+def test_a_file_batch_attaches_each_file_and_lists_only_its_own(server: Server) -> None:
+    store = create(server)["id"]
+    outside = upload(server, LIGHT)
+    attach(server, store, outside)
+    bread = upload(server, BREAD)
+    batches = f"{server.url}{V1}/{store}/file_batches"
+    made = ok(httpx.post(batches, json={"file_ids": [bread, "file-0123", bread], "attributes": {"topic": "food"}}))
+    assert (made["object"], made["vector_store_id"], made["status"]) == ("vector_store.file_batch", store, "completed")
+    assert made["file_counts"] == {"in_progress": 0, "completed": 1, "cancelled": 0, "failed": 1, "total": 2}
+    assert ok(httpx.get(f"{batches}/{made['id']}")) == made
+    listed = ok(httpx.get(f"{batches}/{made['id']}/files", params={"order": "asc"}))
+    assert [(f["id"], f["status"]) for f in listed["data"]] == [(bread, "completed"), ("file-0123", "failed")]
+    assert listed["data"][0]["attributes"] == {"topic": "food"}
+    only_failed = ok(httpx.get(f"{batches}/{made['id']}/files", params={"filter": "failed"}))["data"]
+    assert [f["id"] for f in only_failed] == ["file-0123"]
+    assert [h["file_id"] for h in search(server, store, BREAD, max_num_results=1)] == [bread]
+    cancel = httpx.post(f"{batches}/{made['id']}/cancel")
+    assert cancel.status_code == 400 and "completed" in cancel.text, cancel.text
+    for tail in ("", "/files"):
+        missing = httpx.get(f"{batches}/batch_nope{tail}")
+        assert missing.status_code == 404 and "batch_nope" in missing.text, missing.text
+    assert httpx.post(f"{server.url}{OLD}/{store}/file_batches", json={"file_ids": []}).status_code == 404
+
+
+def test_file_batches_survive_a_restart_and_go_with_their_store(servers: ServerFactory) -> None:
+    config = servers.config(servers.full())
+    first = servers.running(config)
+    store = create(first)["id"]
+    made = ok(httpx.post(f"{first.url}{V1}/{store}/file_batches", json={"file_ids": [upload(first, BREAD)]}))
+    first.process.stop()
+    again = servers.running(config)
+    assert ok(httpx.get(f"{again.url}{V1}/{store}/file_batches/{made['id']}")) == made
+    ok(httpx.delete(f"{again.url}{V1}/{store}"))
+    assert httpx.get(f"{again.url}{V1}/{store}/file_batches/{made['id']}").status_code == 404
+
+
 def test_static_chunking_splits_a_long_file_into_overlapping_windows(server: Server) -> None:
     words = [f"w{n}" for n in range(250)]
     store = create(server)["id"]
@@ -176,6 +212,7 @@ def test_a_principal_sees_only_its_own_stores(servers: ServerFactory, issuer: Fa
         ("GET", "", None),
         ("POST", "/search", {"query": "bread"}),
         ("POST", "/files", {"file_id": secret}),
+        ("POST", "/file_batches", {"file_ids": [secret]}),
         ("DELETE", "", None),
     ):
         answer = httpx.request(method, f"{server.url}{V1}/{store}{tail}", json=body, headers=auth(bob))
