@@ -265,6 +265,7 @@ def expect_vector_store_is_private(api: RecordingClient, owner: Caller, stranger
             ("POST", "", {"name": "taken over"}),
             ("POST", "/search", {"query": "owners note"}),
             ("POST", "/files", {"file_id": theirs}),
+            ("POST", "/file_batches", {"file_ids": [theirs]}),  # 0.3+; a 4xx where not served either
             ("GET", "/files", None),
             ("GET", f"/files/{mine}", None),
             ("DELETE", f"/files/{mine}", None),

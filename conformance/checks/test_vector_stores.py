@@ -23,12 +23,14 @@ from conformance.checks.shapes import (
     expect_json_error,
     pick_model,
     require_route,
+    serves_route,
     unique_id,
     upload_text,
     walk_listing,
 )
 from conformance.http import RecordingClient
 from conformance.outcomes import inconclusive
+from conformance.plugin import ScenarioAccess
 
 requirement = pytest.mark.requirement
 # Each route family with the Files API route of the same family.
@@ -306,6 +308,18 @@ def expect_file_batch(stores: Stores) -> None:
     assert ghost in answer.text, f"the answer does not name {ghost!r}: {answer.text[:200]}"
 
 
+def persisted_view(stores: Stores, store_id: str, text: str) -> dict[str, Any]:
+    """What the server answers about a store: the object, its files, the hits of a file's text."""
+    store = stores.api.get_json(stores.path(store_id))
+    kept = {key: store.get(key) for key in ("id", "name", "created_at", "metadata", "file_counts")}
+    files = walk_listing(stores.api, stores.path(store_id, "files"), {}, limit=10)
+    return {
+        "store": kept,
+        "files": sorted(str(e.get("id")) for e in files),
+        "hits": file_ids(stores.search(store_id, text, max_num_results=1)),
+    }
+
+
 @requirement("VS-001")
 def test_vector_store_lifecycle(old_stores: Stores) -> None:
     expect_lifecycle(old_stores)
@@ -359,3 +373,23 @@ def test_v1_unknown_vector_store_ids_are_named(v1_stores: Stores) -> None:
 @requirement("VS-V1-006")
 def test_v1_file_batch_attaches_its_files(v1_stores: Stores) -> None:
     expect_file_batch(v1_stores)
+
+
+@requirement("VS-PERSIST-001")
+def test_vector_store_survives_a_restart(scenarios: ScenarioAccess) -> None:
+    launched = scenarios.pool.launch("core")
+    api = scenarios.client(launched.url)
+    family = next((f for f in (V1_FAMILY, OLD_FAMILY) if serves_route(api, "POST", f[0])), V1_FAMILY)
+    for stores in stores_on(api, family):
+        stores.need_files()
+        store_id = stores.create(metadata={"conformance": "restart"})["id"]
+        text = distinctive("beacon")
+        file_id = stores.attach(store_id, text)  # inconclusive unless attaching works (VS-*-002's defect)
+        # What the server itself answered before the restart is the reference: whether it is right
+        # is the other checks' question, whether it lasts is this one's.
+        before = persisted_view(stores, store_id, text)
+        if before["hits"] != [file_id]:
+            inconclusive(f"before the restart a search with the file's own text found {before['hits']} (VS-*-002)")
+        stores.api = scenarios.restart(launched)
+        after = persisted_view(stores, store_id, text)
+        assert after == before, f"after the restart the store reads {after}, before it read {before}"

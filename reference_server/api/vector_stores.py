@@ -266,6 +266,7 @@ async def _read_text(stack: Stack, viewer: Principal | None, file_id: str) -> tu
         raise InvalidRequest(f"file {file_id!r} is not UTF-8 text; this server indexes text files only") from None
 
 
+# Seam (tests/defects/seams.py): a negative control replaces this (a batch's attributes dropped).
 async def _attach(
     stack: Stack,
     viewer: Principal | None,

@@ -26,6 +26,7 @@ SEAMS: dict[str, str] = {
     "reference_server.config.loader:_check_providers": "add or drop the starter's vector-io providers",
     "reference_server.cli:_serve": "let a config error escape as a traceback",
     "reference_server.api.inference:_renamed": "answer under the backend's model name",
+    "reference_server.api.vector_stores:_attach": "attach a file batch's files without its attributes",
     "reference_server.auth.jwt_provider.OAuth2TokenProvider:_key_for": "hand pyjwt a key without its algorithm",
     "reference_server.auth.jwt_provider.OAuth2TokenProvider:_fetch": "forget the keys when a re-fetch fails",
     "reference_server.auth.jwt_provider.OAuth2TokenProvider:_may_refetch_for_unknown_kid": "never re-fetch keys",

@@ -13,6 +13,7 @@ from reference_server.api import vector_stores as vector_stores_api
 from reference_server.resources.vector_stores import VectorStoreRecords
 from tests.defects.patching import Rewrite, does_nothing, json_rule, patch, rewrite_api, wrap_app
 from tests.defects.registry import defect, with_v1_twin
+from tests.defects.vector_io import faiss_not_reloaded
 
 _FILE_OF_A_STORE = re.compile(r"^/v1(/openai/v1)?/vector_stores/[^/]+/files/[^/]+$")
 
@@ -88,3 +89,19 @@ def _attributes_dropped(original: Any) -> Any:
 
 defect("file-batch-lists-the-whole-store", "VS-V1-006")(patch(VectorStoreRecords, "page_files", _batch_lists_whole_store))
 defect("file-batch-drops-attributes", "VS-V1-006")(patch(vector_stores_api, "_attach", _attributes_dropped))
+
+
+def _forgotten_on_restart(original: Any) -> Any:
+    """The records are written but never read back: every start begins with no vector stores."""
+
+    def init(self: VectorStoreRecords, store: Any) -> None:
+        original(self, store)
+        self._stores.clear()
+
+    return init
+
+
+defect("vector-stores-forgotten-on-restart", "VS-PERSIST-001")(
+    patch(VectorStoreRecords, "__init__", _forgotten_on_restart)
+)
+defect("vector-store-index-not-reloaded", "VS-PERSIST-001")(faiss_not_reloaded)
