@@ -11,8 +11,8 @@ the answer, so a file is ``completed`` or ``failed`` (with ``last_error``), neve
 ``in_progress``. A file batch (0.3+, under /v1 only) is attached the same way, file by file,
 before its answer, so it is ``completed`` when created (with the files that failed counted
 ``failed``, as upstream counts them) and there is nothing left to cancel. Search filters and
-returns the file's current attributes, so an update of them counts at once. What this server does not do (expiry, query rewriting, keyword search) is
-refused by name, never ignored.
+returns the file's current attributes, so an update of them counts at once. What this server
+does not do (expiry, query rewriting, keyword search) is refused by name, never ignored.
 """
 
 # Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,

@@ -87,7 +87,9 @@ def _attributes_dropped(original: Any) -> Any:
     return attached
 
 
-defect("file-batch-lists-the-whole-store", "VS-V1-006")(patch(VectorStoreRecords, "page_files", _batch_lists_whole_store))
+defect("file-batch-lists-the-whole-store", "VS-V1-006")(
+    patch(VectorStoreRecords, "page_files", _batch_lists_whole_store)
+)
 defect("file-batch-drops-attributes", "VS-V1-006")(patch(vector_stores_api, "_attach", _attributes_dropped))
 
 
