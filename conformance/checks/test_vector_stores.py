@@ -295,8 +295,11 @@ def expect_file_batch(stores: Stores) -> None:
     listed = walk_listing(stores.api, stores.path(store_id, "file_batches", made["id"], "files"), {})
     found = {entry.get("id"): entry for entry in listed}
     assert set(found) == set(batched), f"the batch's files are listed as {sorted(map(str, found))}, not {batched}"
-    wrong = {i: (e.get("status"), e.get("attributes")) for i, e in found.items() if e.get("status") != "completed"}
-    wrong |= {i: e.get("attributes") for i, e in found.items() if (e.get("attributes") or {}).get(TOPIC) != "batch"}
+    wrong = {
+        i: (e.get("status"), e.get("attributes"))
+        for i, e in found.items()
+        if e.get("status") != "completed" or (e.get("attributes") or {}).get(TOPIC) != "batch"
+    }
     assert not wrong, f"files of the batch are not completed with the batch's attributes: {wrong}"
     in_store = walk_listing(stores.api, stores.path(store_id, "files"), {}, limit=10)
     assert {e.get("id") for e in in_store} == {single, *batched}, (
