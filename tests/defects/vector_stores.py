@@ -11,7 +11,16 @@ from starlette.types import Receive, Scope, Send
 
 from reference_server.api import vector_stores as vector_stores_api
 from reference_server.resources.vector_stores import VectorStoreRecords
-from tests.defects.patching import Rewrite, does_nothing, json_rule, patch, rewrite_api, wrap_app
+from tests.defects.patching import (
+    Rewrite,
+    does_nothing,
+    json_rule,
+    patch,
+    rewrite_api,
+    rewrite_requests,
+    without,
+    wrap_app,
+)
 from tests.defects.registry import defect, with_v1_twin
 from tests.defects.vector_io import faiss_not_reloaded
 
@@ -107,3 +116,6 @@ defect("vector-stores-forgotten-on-restart", "VS-PERSIST-001")(
     patch(VectorStoreRecords, "__init__", _forgotten_on_restart)
 )
 defect("vector-store-index-not-reloaded", "VS-PERSIST-001")(faiss_not_reloaded)
+defect("vector-store-model-ignored", "VS-EMBED-001")(
+    rewrite_requests(vector_stores_api.PREFIXES, without("embedding_model", "embedding_dimension"))
+)
