@@ -31,6 +31,21 @@ def test_chunked_oversized_body_is_413(server: Server) -> None:
     assert answer.status_code == 413 and "too large" in answer.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_body_far_over_the_cap_still_gets_its_413(server: Server, declared: bool) -> None:
+    """20 MB sent by a plain client, which writes the whole body before it reads: the 413 must
+    reach it, not a reset from a server that answered and closed while the body was arriving."""
+    piece, pieces = b"x" * 65536, 20 * 1024 * 1024 // 65536
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(pieces):
+            yield piece
+
+    body = piece * pieces if declared else chunks()
+    answer = httpx.post(server.url + "/v1/models", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 413 and "too large" in answer.json()["error"]["message"]
+
+
 def test_oversized_headers_are_431(server: Server) -> None:
     answer = httpx.get(server.url + "/v1/models", headers={"X-Big": "a" * (MAX_HEADER_BYTES + 1)})
     assert answer.status_code == 431 and "headers too large" in answer.json()["error"]["message"]
