@@ -199,6 +199,25 @@ def _is_json(answer: Response) -> bool:
     return str(answer.headers.get("content-type", "")).startswith("application/json")
 
 
+# How many requests in a row read back what was just created. The suite's client opens a fresh
+# connection for each request, so behind a load balancer in front of several workers (round robin,
+# as a Kubernetes service or nginx spreads connections) they reach more than one worker: a
+# resource that one worker knows and another does not (upstream #5008, vector stores "not found"
+# right after creation with several workers) is missed by at least one of them.
+READ_BACKS = 4
+
+
+def read_back(api: RecordingClient, path: str, where: str, **caller: Any) -> Any:
+    """What GET ``path`` answers to each of the next `READ_BACKS` requests, which must all find it."""
+    answers = [api.get(path, **caller) for _ in range(READ_BACKS)]
+    missed = [(n + 1, answer.status) for n, answer in enumerate(answers) if answer.status != 200]
+    assert not missed, (
+        f"{where}: of {READ_BACKS} reads right after it was created (each on its own connection), "
+        f"these did not find it (read, status): {missed}; {answers[missed[0][0] - 1].describe()}"
+    )
+    return answers[0].json()
+
+
 def next_second(bound: float = 2.0) -> None:
     """Wait until the wall clock's second changes: the observable condition, bounded."""
     start = int(time.time())

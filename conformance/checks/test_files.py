@@ -22,6 +22,7 @@ from conformance.checks.shapes import (
     expect_fields,
     expect_json_error,
     next_second,
+    read_back,
     require_route,
     serves_route,
     unique_id,
@@ -96,7 +97,7 @@ def walk_files(uploads: Uploads, until: set[str]) -> list[dict[str, Any]]:
 
 def expect_upload_read_back(uploads: Uploads) -> None:
     created, text = uploads.upload("read back")
-    got = uploads.api.get_json(uploads.path(created["id"]))
+    got = read_back(uploads.api, uploads.path(created["id"]), f"GET {uploads.base}/{{id}}")
     expect_fields(got, FILE_FIELDS, f"GET {uploads.base}/{{id}}")
     same = {key: got.get(key) for key in FILE_FIELDS}
     assert same == {key: created[key] for key in FILE_FIELDS}, f"GET answers {same}, the upload answered {created}"

@@ -25,6 +25,7 @@ from conformance.checks.shapes import (
     model_field,
     model_id,
     pick_model,
+    read_back,
     require_route,
     serves_route,
     unique_id,
@@ -162,7 +163,7 @@ def expect_lifecycle(stores: Stores) -> None:
     missing = [count for count in COUNTS if not isinstance(made["file_counts"].get(count), int)]
     assert not missing, f"file_counts lacks {missing}: {made['file_counts']!r}"
     store_id = made["id"]
-    got = stores.api.get_json(stores.path(store_id))
+    got = read_back(stores.api, stores.path(store_id), f"GET {stores.base}/{{id}}")
     assert isinstance(got, dict) and (got.get("id"), got.get("name")) == (store_id, made.get("name")), (
         f"GET {stores.base}/{{id}} answers {got!r:.300}"
     )

@@ -10,7 +10,14 @@ from typing import Any
 from reference_server.api import files as files_api
 from reference_server.files import localfs
 from reference_server.files.localfs import LocalFiles
-from tests.defects.patching import Apply, arguments_edited, json_rule, patch, rewrite_api
+from tests.defects.patching import (
+    Apply,
+    arguments_edited,
+    json_rule,
+    patch,
+    rewrite_api,
+    workers_without_shared_state,
+)
 from tests.defects.registry import defect, with_v1_twin
 
 BOTH = {
@@ -73,3 +80,6 @@ def _store_forgotten_on_restart(original: Callable[..., Any]) -> Callable[..., A
 
 # Metadata kept where no restart finds it: the bytes stay, unlisted, and are swept as orphans.
 defect("files-forgotten-on-restart", "FILES-PERSIST-001")(patch(localfs, "SqliteKVStore", _store_forgotten_on_restart))
+defect("files-known-to-one-worker", *with_v1_twin("FILES-001"))(
+    workers_without_shared_state(r"^/v1(/openai/v1)?/files$")
+)

@@ -8,6 +8,7 @@ replaced private name is a seam, listed in seams.py and marked where it is defin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -197,3 +198,52 @@ def each_entry(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[An
 
 def drop(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return lambda entry: {k: v for k, v in entry.items() if k != key}
+
+
+def workers_without_shared_state(created: str) -> Apply:
+    """Two workers behind a round-robin balancer, each knowing only what it created itself
+    (upstream #5008: vector stores "not found" right after creation with several workers).
+    Request n goes to worker n % 2 (the suite opens a connection per request, and a balancer
+    spreads connections); a GET naming an id the other worker created (by a POST to a path
+    matching ``created``) is answered 404 naming it."""
+    creating = re.compile(created)
+
+    def with_workers(app: Any) -> Any:
+        count = 0
+        made_by: dict[str, int] = {}
+
+        async def routed(scope: Scope, receive: Receive, send: Send) -> None:
+            nonlocal count
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            worker, count = count % 2, count + 1
+            unknown = [part for part in scope["path"].split("/") if made_by.get(part, worker) != worker]
+            if scope["method"] == "GET" and unknown:
+                body = json.dumps({"error": {"message": f"{unknown[0]!r} not found"}}).encode()
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 404, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            if scope["method"] != "POST" or not creating.match(scope["path"]):
+                await app(scope, receive, send)
+                return
+            status, chunks = 0, []
+
+            async def seen(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                elif message["type"] == "http.response.body":
+                    chunks.append(message.get("body", b""))
+                await send(message)
+
+            await app(scope, receive, seen)
+            if status == 200:
+                ident = json.loads(b"".join(chunks)).get("id")
+                if isinstance(ident, str):
+                    made_by[ident] = worker
+
+        return routed
+
+    return wrap_app(with_workers)

@@ -19,6 +19,7 @@ from tests.defects.patching import (
     rewrite_api,
     rewrite_requests,
     without,
+    workers_without_shared_state,
     wrap_app,
 )
 from tests.defects.registry import defect, with_v1_twin
@@ -118,4 +119,7 @@ defect("vector-stores-forgotten-on-restart", "VS-PERSIST-001")(
 defect("vector-store-index-not-reloaded", "VS-PERSIST-001")(faiss_not_reloaded)
 defect("vector-store-model-ignored", "VS-EMBED-001")(
     rewrite_requests(vector_stores_api.PREFIXES, without("embedding_model", "embedding_dimension"))
+)
+defect("vector-stores-known-to-one-worker", *with_v1_twin("VS-001"))(
+    workers_without_shared_state(r"^/v1(/openai/v1)?/vector_stores$")
 )
