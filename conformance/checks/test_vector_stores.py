@@ -192,6 +192,13 @@ def expect_own_text_found_first(stores: Stores) -> None:
     store_id = stores.create()["id"]
     texts = [distinctive("harbour"), distinctive("orchard")]
     ids = [stores.attach(store_id, text, judged=True) for text in texts]
+    for file_id in ids:
+        attached = read_back(
+            stores.api, stores.path(store_id, "files", file_id), f"GET {stores.base}/{{id}}/files/{{file_id}}"
+        )
+        assert isinstance(attached, dict) and attached.get("status") == "completed", (
+            f"the attachment reads {attached!r:.300}"
+        )
     for file_id, text in zip(ids, texts, strict=True):
         hits = stores.search(store_id, text, max_num_results=1)
         assert len(hits) == 1, f"max_num_results=1 answered {len(hits)} results"

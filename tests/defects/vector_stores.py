@@ -123,3 +123,6 @@ defect("vector-store-model-ignored", "VS-EMBED-001")(
 defect("vector-stores-known-to-one-worker", *with_v1_twin("VS-001"))(
     workers_without_shared_state(r"^/v1(/openai/v1)?/vector_stores$")
 )
+defect("attachments-known-to-one-worker", *with_v1_twin("VS-002"))(
+    workers_without_shared_state(r"^/v1(/openai/v1)?/vector_stores/[^/]+/files$")
+)
