@@ -4,8 +4,9 @@ of 0.2.11-0.2.x and ``/v1/vector_stores`` from 0.3.0).
 A store is a vector db of the same id (``vs_<hex>``) in a vector IO provider, bound to an
 embedding model for life, as in upstream 0.2.x; its records are in
 `reference_server.resources.vector_stores`. Attaching a file reads it through the Files API
-(under the caller's own rights), chunks its text (`reference_server.vector_io.chunking`), embeds
-the chunks with the store's model and inserts them tagged with the file's id; detaching it
+(under the caller's own rights), takes its text (text or PDF, `reference_server.vector_io.documents`),
+chunks it (`reference_server.vector_io.chunking`), embeds the chunks with the store's model and
+inserts them tagged with the file's id; detaching it
 removes exactly those chunks, so a detached file is never found again. Attaching is done before
 the answer, so a file is ``completed`` or ``failed`` (with ``last_error``), never left
 ``in_progress``. A file batch (0.3+, under /v1 only) is attached the same way, file by file,
@@ -41,6 +42,7 @@ from reference_server.resources.vector_dbs import VectorDB, build_vector_db
 from reference_server.resources.vector_stores import FileBatch, VectorStoreNotFound
 from reference_server.stack import Stack
 from reference_server.vector_io.chunking import check_strategy, chunk_text
+from reference_server.vector_io.documents import document_text
 from reference_server.vector_io.filters import check_filter, matches
 
 PREFIXES = ("/v1/openai/v1/vector_stores", "/v1/vector_stores")
@@ -260,10 +262,7 @@ async def _read_text(stack: Stack, viewer: Principal | None, file_id: str) -> tu
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise Unavailable(f"file {file_id!r} cannot be read: {exc}") from None
-    try:
-        return filename, data.decode("utf-8"), len(data)
-    except UnicodeDecodeError:
-        raise InvalidRequest(f"file {file_id!r} is not UTF-8 text; this server indexes text files only") from None
+    return filename, await asyncio.to_thread(document_text, file_id, filename, data), len(data)
 
 
 # Seam (tests/defects/seams.py): a negative control replaces this (a batch's attributes dropped).

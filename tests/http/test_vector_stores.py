@@ -11,6 +11,7 @@ import pytest
 
 from conformance.fakes.handle import FakeProcess
 from tests.conftest import Server, ServerFactory, jwt_auth
+from tests.pdf_bytes import pdf_with_text
 
 OLD, V1 = "/v1/openai/v1/vector_stores", "/v1/vector_stores"
 BREAD = "Sourdough bread needs a starter, flour, water, salt and a long slow rise."
@@ -152,6 +153,19 @@ def test_file_batches_survive_a_restart_and_go_with_their_store(servers: ServerF
     assert ok(httpx.get(f"{again.url}{V1}/{store}/file_batches/{made['id']}")) == made
     ok(httpx.delete(f"{again.url}{V1}/{store}"))
     assert httpx.get(f"{again.url}{V1}/{store}/file_batches/{made['id']}").status_code == 404
+
+
+def test_a_pdf_is_indexed_by_its_text_and_an_image_is_refused_by_name(server: Server) -> None:
+    store = create(server)["id"]
+    sent = {"pdf": ("log.pdf", pdf_with_text(LIGHT)), "png": ("photo.png", b"\x89PNG\r\n\x1a\n")}
+    ids = {}
+    for kind, part in sent.items():
+        answer = httpx.post(server.url + "/v1/files", files={"file": part}, data={"purpose": "assistants"})
+        ids[kind] = str(ok(answer)["id"])
+    assert attach(server, store, ids["pdf"])["status"] == "completed"
+    assert [h["file_id"] for h in search(server, store, LIGHT, max_num_results=1)] == [ids["pdf"]]
+    refused = attach(server, store, ids["png"])
+    assert refused["status"] == "failed" and "image/png" in refused["last_error"]["message"], refused
 
 
 def test_static_chunking_splits_a_long_file_into_overlapping_windows(server: Server) -> None:
