@@ -15,7 +15,7 @@ from tests.pdf_bytes import pdf_with_text
     ("filename", "data", "text"),
     [
         ("notes.txt", "Café au lait".encode(), "Café au lait"),
-        ("notes.md", codecs.BOM_UTF8 + "# Title".encode(), "# Title"),
+        ("notes.md", codecs.BOM_UTF8 + b"# Title", "# Title"),
         ("notes.csv", "a,b\n1,2".encode("utf-16"), "a,b\n1,2"),
         ("data.json", b'{"k": 1}', '{"k": 1}'),
         ("README", b"no extension", "no extension"),
@@ -26,7 +26,8 @@ def test_text_files_are_read_as_text(filename: str, data: bytes, text: str) -> N
 
 
 def test_a_pdf_is_read_for_its_text() -> None:
-    assert "The lighthouse log (night)" in document_text("file-1", "log.pdf", pdf_with_text("The lighthouse log (night)"))
+    line = "The lighthouse log (night)"
+    assert line in document_text("file-1", "log.pdf", pdf_with_text(line))
 
 
 @pytest.mark.parametrize(
