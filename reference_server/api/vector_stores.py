@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +39,7 @@ from reference_server.auth.principal import Principal
 from reference_server.content import content_text
 from reference_server.errors import InvalidRequest, NotFound, StackError, Unavailable
 from reference_server.resources.vector_dbs import VectorDB, build_vector_db
-from reference_server.resources.vector_stores import FileBatch, VectorStoreNotFound
+from reference_server.resources.vector_stores import FileBatch, FileQuery, VectorStoreNotFound
 from reference_server.stack import Stack
 from reference_server.vector_io.chunking import check_strategy, chunk_text
 from reference_server.vector_io.documents import document_text
@@ -320,22 +320,25 @@ async def attach_file(vector_store_id: str, body: AttachRequest, request: Reques
     )
 
 
+class FileListing:
+    """The query of a listing of a store's files, or of one batch's: OpenAI's cursors and filter."""
+
+    def __init__(
+        self,
+        after: str | None = None,
+        before: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        order: Literal["asc", "desc"] = "desc",
+        filter: Literal["in_progress", "completed", "failed", "cancelled"] | None = None,
+    ) -> None:
+        self.query = FileQuery(after=after, before=before, limit=limit, order=order, status=filter)
+
+
 async def list_files(
-    vector_store_id: str,
-    request: Request,
-    *,
-    after: str | None = None,
-    before: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    order: Literal["asc", "desc"] = "desc",
-    filter: Literal["in_progress", "completed", "failed", "cancelled"] | None = None,
+    vector_store_id: str, request: Request, listing: Annotated[FileListing, Depends()]
 ) -> JSONResponse:
-    stack = stack_of(request)
-    return JSONResponse(
-        stack.vector_stores.page_files(
-            vector_store_id, principal_of(request), after=after, before=before, limit=limit, order=order, status=filter
-        )
-    )
+    records = stack_of(request).vector_stores
+    return JSONResponse(records.page_files(vector_store_id, principal_of(request), **listing.query))
 
 
 async def get_file(vector_store_id: str, file_id: str, request: Request) -> JSONResponse:
@@ -396,30 +399,11 @@ async def get_file_batch(vector_store_id: str, batch_id: str, request: Request) 
 
 
 async def list_file_batch_files(
-    vector_store_id: str,
-    batch_id: str,
-    request: Request,
-    *,
-    after: str | None = None,
-    before: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    order: Literal["asc", "desc"] = "desc",
-    filter: Literal["in_progress", "completed", "failed", "cancelled"] | None = None,
+    vector_store_id: str, batch_id: str, request: Request, listing: Annotated[FileListing, Depends()]
 ) -> JSONResponse:
     records, viewer = stack_of(request).vector_stores, principal_of(request)
     batch = records.batch(vector_store_id, batch_id, viewer)
-    return JSONResponse(
-        records.page_files(
-            vector_store_id,
-            viewer,
-            after=after,
-            before=before,
-            limit=limit,
-            order=order,
-            status=filter,
-            only=set(batch.file_ids),
-        )
-    )
+    return JSONResponse(records.page_files(vector_store_id, viewer, **listing.query, only=set(batch.file_ids)))
 
 
 async def cancel_file_batch(vector_store_id: str, batch_id: str, request: Request) -> JSONResponse:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from reference_server.auth.principal import Principal
 from reference_server.errors import NotFound, Unavailable
@@ -33,6 +33,16 @@ FILE_PREFIX = "vector_store_file:"
 BATCH_PREFIX = "vector_store_file_batch:"
 STATUSES = ("in_progress", "completed", "cancelled", "failed")
 Order = Literal["asc", "desc"]
+
+
+class FileQuery(TypedDict):
+    """A listing of a store's files: OpenAI's cursors, page size, order and status filter."""
+
+    after: str | None
+    before: str | None
+    limit: int
+    order: Order
+    status: str | None
 
 
 class VectorStoreNotFound(NotFound):
