@@ -420,29 +420,34 @@ def read_stored(api: RecordingClient, route: str, ident: str, caller: dict[str, 
     return answer.json()
 
 
+def chat_once(api: RecordingClient, route: str, model: str, caller: dict[str, Any], text: str) -> str:
+    messages = [{"role": "user", "content": text}]
+    answer = api.post(route, json_body={"model": model, "messages": messages}, expect=200, **caller).json()
+    assert isinstance(answer, dict) and isinstance(answer.get("id"), str), f"no id in {answer!r:.200}"
+    return str(answer["id"])
+
+
 def expect_stored_completions(api: RecordingClient, route: str, model: str, caller: dict[str, Any]) -> None:
-    """Three completions made here are read back by id and found once each in a walk of the list."""
+    """Three completions made here are read back by id and listed, newest first, near the top."""
     require_route(api, "GET", route, **caller)
-    made: list[tuple[str, list[dict[str, str]]]] = []
+    made: list[tuple[str, str]] = []
     for index in range(3):
         if made:
             next_second()  # `created` counts seconds: three in one second could not show an order
-        messages = [{"role": "user", "content": f"Say hello, number {index}."}]
-        answer = api.post(route, json_body={"model": model, "messages": messages}, expect=200, **caller).json()
-        assert isinstance(answer, dict) and isinstance(answer.get("id"), str), f"no id in {answer!r:.200}"
-        made.append((answer["id"], messages))
-    for ident, messages in made:
+        text = f"Say hello, number {index}."
+        made.append((chat_once(api, route, model, caller, text), text))
+    for ident, text in made:
         stored = read_stored(api, route, ident, caller)
         assert isinstance(stored, dict) and stored.get("id") == ident, f"{route}/{ident} answered {stored!r:.200}"
         sent = [(m.get("role"), m.get("content")) for m in stored.get("input_messages") or [] if isinstance(m, dict)]
-        assert sent == [(m["role"], m["content"]) for m in messages], f"input_messages of {ident}: {sent!r:.200}"
+        assert sent == [("user", text)], f"input_messages of {ident}: {sent!r:.200}"
         assert isinstance(stored.get("choices"), list) and stored["choices"], f"no choices stored for {ident}"
-    # newest first, the three just made are near the top: read until all three were seen
+    # Pages of 100, so that walking across pages (INF-*-STORE-002's question) is not asked here.
     made_ids = {ident for ident, _ in made}
-    walked = walk_listing(api, route, caller, enough=lambda seen: made_ids <= {e.get("id") for e in seen})
+    walked = walk_listing(api, route, caller, limit=100, enough=lambda seen: made_ids <= {e.get("id") for e in seen})
     ids = [entry.get("id") for entry in walked]
     missing = [ident for ident, _ in made if ident not in ids]
-    assert not missing, f"the walk by limit/after never reached {missing}"
+    assert not missing, f"GET {route} never listed {missing}"
     created = [entry.get("created") for entry in walked]
     assert all(isinstance(c, int) for c in created), f"entries without an integer created: {created[:5]}"
     stamps = [int(c) for c in created if isinstance(c, int)]
@@ -454,6 +459,23 @@ def expect_stored_completions(api: RecordingClient, route: str, model: str, call
     expect_json_error(response, range(400, 500), "an unknown chat completion id")
 
 
+def expect_same_second_walk(api: RecordingClient, route: str, model: str, caller: dict[str, Any]) -> None:
+    """Three completions made within one second are each met once in a walk by limit=1 and after:
+    a cursor compared by `created` alone (0.7.3's SQL store) skips the others of its second."""
+    require_route(api, "GET", route, **caller)
+    next_second()  # the start of a second: three quick completions fit in it
+    made = [chat_once(api, route, model, caller, f"Say hello, twin {index}.") for index in range(3)]
+    seconds = {read_stored(api, route, ident, caller).get("created") for ident in made}
+    if len(seconds) != 1:
+        inconclusive(f"the three completions were not stored within one second (created {sorted(map(str, seconds))})")
+    walked = walk_listing(api, route, caller, limit=1, enough=lambda seen: set(made) <= {e.get("id") for e in seen})
+    missing = [ident for ident in made if ident not in {entry.get("id") for entry in walked}]
+    assert not missing, (
+        f"a walk of GET {route} by limit=1 and after never listed {missing}, stored in the same second "
+        f"({seconds.pop()}) as the others of {made}"
+    )
+
+
 @requirement("INF-STORE-001")
 def test_openai_chat_completions_are_stored(stack_api: RecordingClient, stack_settings: Settings) -> None:
     expect_stored_completions(stack_api, "/v1/openai/v1/chat/completions", llm(stack_api, stack_settings), {})
@@ -462,6 +484,16 @@ def test_openai_chat_completions_are_stored(stack_api: RecordingClient, stack_se
 @requirement("INF-V1-STORE-001")
 def test_v1_chat_completions_are_stored(stack_api: RecordingClient, stack_settings: Settings) -> None:
     expect_stored_completions(stack_api, "/v1/chat/completions", llm(stack_api, stack_settings), {})
+
+
+@requirement("INF-STORE-002")
+def test_openai_walk_meets_completions_of_one_second(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    expect_same_second_walk(stack_api, "/v1/openai/v1/chat/completions", llm(stack_api, stack_settings), {})
+
+
+@requirement("INF-V1-STORE-002")
+def test_v1_walk_meets_completions_of_one_second(stack_api: RecordingClient, stack_settings: Settings) -> None:
+    expect_same_second_walk(stack_api, "/v1/chat/completions", llm(stack_api, stack_settings), {})
 
 
 # The suite's probe tool, which the fake backends call when offered it (conformance/fakes).

@@ -18,11 +18,12 @@ from tests.defects.patching import (
     json_edit,
     json_rule,
     on_path,
+    patch,
     rewrite_api,
     rewrite_requests,
     without,
 )
-from tests.defects.registry import defect
+from tests.defects.registry import defect, with_v1_twin
 
 
 def _drop_last_event(body: bytes) -> bytes | None:
@@ -166,7 +167,35 @@ def _page_edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Apply:
 
 
 defect("chat-listing-oldest-first", "INF-V1-STORE-001")(_page_edited(lambda q: {**q, "order": "asc"}))
-defect("chat-listing-after-ignored", "INF-STORE-001")(_page_edited(lambda q: {**q, "after": None}))
+defect("chat-listing-after-ignored", *with_v1_twin("INF-STORE-002"))(_page_edited(lambda q: {**q, "after": None}))
+
+
+def _cursor_second_skipped(original: Callable[..., Any]) -> Callable[..., Any]:
+    """0.7.3's SQL store (sqlalchemy_sqlstore.py:282-285): the page after a cursor starts below the
+    cursor's `created`, so the other completions of that second are never listed."""
+
+    def paged(self: ChatCompletionStore, viewer: Any, *query: Any) -> Any:
+        after, limit, model, order = query
+        cursor = self._items.get(after) if isinstance(after, str) else None
+        if cursor is None:
+            return original(self, viewer, *query)
+        listing = original(self, viewer, after, 10_000, model, order)
+        data = [e for e in listing["data"] if e.get("created") != cursor.record.get("created")]
+        chosen = data[:limit]
+        return {
+            **listing,
+            "data": chosen,
+            "has_more": len(data) > limit,
+            "first_id": chosen[0]["id"] if chosen else "",
+            "last_id": chosen[-1]["id"] if chosen else "",
+        }
+
+    return paged
+
+
+defect("chat-cursor-skips-its-second", *with_v1_twin("INF-STORE-002"))(
+    patch(ChatCompletionStore, "page", _cursor_second_skipped)
+)
 
 # Tools: dropped on the way in (the reference server before issue 19), or their calls on the way out.
 defect("tools-dropped", "INF-TOOLS-001")(
