@@ -1,9 +1,13 @@
-"""Benchmarks of the reference server against the framework's ceiling. Prints figures; asserts nothing.
+"""Benchmarks of the reference server, and with ``--releases`` of the real releases, against the
+framework's ceiling, in the same interleaved rounds. Prints figures; asserts nothing.
 
-    python bench/run.py [--duration 5] [--connections 16] [--suite] [--write docs/performance.md]
+    python bench/run.py [--duration 5] [--connections 16] [--rounds 3] [--suite] [--releases] [--json F]
 
-Each target runs alone on loopback, driven by wrk when it is installed (Debian's ``wrk``), else
-by a Python load generator (which then caps the figures itself; the output says which ran).
+Every implementation is started by the suite's own launcher (the embedded reference server, and
+llama-stack 0.2.12, 0.7.3 and OGX 1.5 from the release launcher's cached venvs) on the bench
+scenarios of fixtures/scenarios (bench, bench-jwt, bench-jwt-quota: the same fake Ollama and fake
+issuer in each release's dialect). Load comes from wrk when it is installed (Debian's ``wrk``),
+else from a Python load generator (which then caps the figures itself; the output says which ran).
 """
 
 from __future__ import annotations
@@ -29,33 +33,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conformance.fakes.handle import FakeProcess  # noqa: E402
-from conformance.launchers.process import Exited, ManagedProcess, free_port  # noqa: E402
-from conformance.launchers.reference import REFERENCE_READY  # noqa: E402
+from conformance.launchers.base import Running  # noqa: E402
+from conformance.launchers.choose import launcher_from_option  # noqa: E402
+from conformance.launchers.process import ManagedProcess, free_port  # noqa: E402
+from conformance.scenarios import Launched, ScenarioPool  # noqa: E402
 
-CONFIG = """version: 2
-image_name: bench
-apis: [inference]
-providers:
-  inference:
-  - {{provider_id: ollama, provider_type: remote::ollama, config: {{url: "{ollama}"}}}}
-metadata_store: {{type: sqlite, db_path: "{state}/registry.db"}}
-models:
-- {{model_id: llama3.2:3b, provider_id: ollama}}
-- {{model_id: all-minilm:l6-v2, provider_id: ollama, model_type: embedding, metadata: {{embedding_dimension: 384}}}}
-"""
-JWT = """server:
-  auth:
-    provider_type: oauth2_token
-    config: {{jwks: {{uri: "{jwks}/jwks"}}, issuer: "https://issuer.conformance.test"}}
-"""
-QUOTA = """  quota:
-    kvstore: {{type: sqlite, db_path: "{state}/quota.db"}}
-    anonymous_max_requests: 1000000000
-    authenticated_max_requests: 1000000000
-"""
+FIXTURES = ROOT / "fixtures"
+RELEASES = ("llama-stack-0.2", "llama-stack-0.7", "ogx-1")
+# (scenario, what the row says): the same three in every implementation's dialect
+VARIANTS = (("bench", ""), ("bench-jwt", "JWT"), ("bench-jwt-quota", "JWT + quota"))
 MAIN_JOB = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
-CHAT = json.dumps({"model": "llama3.2:3b", "messages": [{"role": "user", "content": "hi"}]})
 
 
 @dataclass
@@ -142,19 +129,6 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_reference(config: Path, workdir: Path, label: str | None = None) -> tuple[ManagedProcess, str]:
-    process = ManagedProcess(
-        [sys.executable, "-m", "reference_server", "run", str(config), "--port", "0"],
-        dict(os.environ),
-        workdir,
-        label or f"ref-{config.stem}",
-    )
-    ready = process.wait_for_line(REFERENCE_READY, 30)
-    if isinstance(ready, Exited):
-        raise SystemExit(f"the reference server did not start: {ready.stderr[-500:]}")
-    return process, ready
-
-
 Target = tuple[str, ManagedProcess | None, str, str | None, str | None]
 
 
@@ -203,18 +177,72 @@ def start_ceiling(body: str, workdir: Path, running: list[ManagedProcess]) -> st
     return url
 
 
-def cold_start(config: Path, workdir: Path, runs: int = 7) -> list[float]:
+@dataclass
+class Implementation:
+    """One implementation's bench servers, or why it has none."""
+
+    name: str
+    targets: list[Target]
+    cold_starts: list[float]
+    unavailable: str | None = None
+
+
+def chat_body(url: str) -> tuple[str, str]:
+    """The chat route this implementation serves and a request for its first model."""
+    models = httpx.get(url + "/v1/models").json().get("data", [])
+    model = next(str(m.get("identifier", m.get("id"))) for m in models if "guard" not in str(m))
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+    for route in ("/v1/chat/completions", "/v1/openai/v1/chat/completions"):
+        answer = httpx.post(url + route, content=body, headers={"content-type": "application/json"}, timeout=30)
+        if answer.status_code == 200:
+            return url + route, body
+    raise SystemExit(f"no chat route answered at {url}: {answer.status_code} {answer.text[:200]}")
+
+
+def cold_starts(pool: ScenarioPool, launched: Launched, runs: int) -> list[float]:
+    """Spawn to first answer, ``runs`` times on the bench scenario's own state (the last one is kept)."""
     times = []
+    config = launched.scenario.config_for(pool.launcher.dialects)
     for index in range(runs):
+        if isinstance(launched.outcome, Running):
+            launched.outcome.stop()
         began = time.perf_counter()
-        process, url = start_reference(config, workdir, f"cold-{index}")
-        httpx.get(url + "/v1/health").raise_for_status()
+        launched.outcome = pool.launcher.launch(config, launched.env, launched.workdir, f"cold-{index}", 120)
+        if not isinstance(launched.outcome, Running):
+            raise SystemExit(f"{pool.launcher.name} did not restart: {launched.outcome.stderr[-500:]}")
         times.append(time.perf_counter() - began)
-        process.stop()
     return times
 
 
-def report(rows: list[dict[str, Any]], starts: list[float], suite: float | None, args: argparse.Namespace) -> None:
+def start_implementation(name: str, pools: list[ScenarioPool], starts: int) -> Implementation:
+    launcher = launcher_from_option(name, None, FIXTURES)
+    why = launcher.prepare(install=True)
+    if why is not None:
+        return Implementation(name, [], [], why)
+    pool = ScenarioPool(launcher, FIXTURES, timeout=120)
+    pools.append(pool)
+    targets: list[Target] = []
+    starts_s: list[float] = []
+    for scenario, what in VARIANTS:
+        launched = pool.launch(scenario)
+        if not isinstance(launched.outcome, Running):
+            return Implementation(name, [], [], f"{scenario} did not start: {launched.outcome.stderr[-300:]}")
+        if not what:
+            starts_s = cold_starts(pool, launched, starts)
+        assert isinstance(launched.outcome, Running)
+        url, process = launched.outcome.url, launched.outcome.process
+        token = launched.fakes["jwks"].mint(expires_in=24 * 3600) if "jwks" in launched.fakes else None
+        label = f"{name}: GET /v1/models" + (f", {what}" if what else "")
+        targets.append((label, process, url + "/v1/models", token, None))
+        if not what:
+            chat_url, chat = chat_body(url)
+            targets.append((f"{name}: POST chat via the fake Ollama", process, chat_url, None, chat))
+    return Implementation(name, targets, starts_s)
+
+
+def report(
+    rows: list[dict[str, Any]], implementations: list[Implementation], suite: float | None, args: argparse.Namespace
+) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"{args.connections} connections, {args.duration} s per target and round, {args.rounds} interleaved "
@@ -229,18 +257,26 @@ def report(rows: list[dict[str, Any]], starts: list[float], suite: float | None,
             f"{row['target']:52} {row['rps']:7.0f} {row['p50']:7.2f} {row['p99']:7.2f} {row['ratio']:6.0%} "
             f"{spread:>12} {rss:>9}"
         )
-    print(
-        f"cold start to first healthy /v1/health: median {statistics.median(starts):.3f} s "
-        f"({', '.join(f'{s:.3f}' for s in starts)})"
-    )
+    for implementation in implementations:
+        if implementation.unavailable:
+            print(f"{implementation.name}: not measured: {implementation.unavailable}")
+            continue
+        starts = implementation.cold_starts
+        print(
+            f"{implementation.name}: cold start to first answer: median {statistics.median(starts):.3f} s "
+            f"({', '.join(f'{s:.3f}' for s in starts)})"
+        )
     if suite is not None:
         print(f"main job (the whole suite against the embedded reference server): {suite:.1f} s wall")
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {"rows": rows, "cold_start_s": starts, "suite_s": suite, "date": time.strftime("%Y-%m-%d")}, indent=2
-            )
-        )
+        document = {
+            "rows": rows,
+            "cold_start_s": {i.name: i.cold_starts for i in implementations if not i.unavailable},
+            "unavailable": {i.name: i.unavailable for i in implementations if i.unavailable},
+            "suite_s": suite,
+            "date": time.strftime("%Y-%m-%d"),
+        }
+        args.json.write_text(json.dumps(document, indent=2))
 
 
 def main() -> int:
@@ -248,48 +284,33 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their medians")
+    parser.add_argument("--starts", type=int, default=7, help="cold starts per implementation; the median is shown")
     parser.add_argument("--suite", action="store_true", help="also time the main job (the whole suite)")
+    parser.add_argument("--releases", action="store_true", help=f"also measure {', '.join(RELEASES)}")
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    ollama = FakeProcess("ollama", work / "ollama")
-    jwks = FakeProcess("jwks", work / "jwks")
-    token = jwks.mint(expires_in=3600)
-    base = CONFIG.format(ollama=ollama.url, state=work)
-    configs = {
-        "plain": base,
-        "jwt": base + JWT.format(jwks=jwks.url),
-        "jwt+quota": base + JWT.format(jwks=jwks.url) + QUOTA.format(state=work),
-    }
-    rows: list[dict[str, Any]] = []
+    pools: list[ScenarioPool] = []
     running: list[ManagedProcess] = []
+    implementations: list[Implementation] = []
     try:
-        paths = {}
-        for name, text in configs.items():
-            paths[name] = work / f"{name.replace('+', '-')}.yaml"
-            paths[name].write_text(text)
-        plain, plain_url = start_reference(paths["plain"], work)
-        running.append(plain)
-        body = httpx.get(plain_url + "/v1/models").text
-        ceiling_url = start_ceiling(body, work, running)
+        for name in ("reference", *(RELEASES if args.releases else ())):
+            print(f"starting {name} ...", file=sys.stderr)
+            implementations.append(start_implementation(name, pools, args.starts))
+        reference_models = implementations[0].targets[0][2]
+        ceiling_url = start_ceiling(httpx.get(reference_models).text, work, running)
+        token = next(t[3] for t in implementations[0].targets if t[3])
         targets: list[Target] = [
             ("ceiling (bare Starlette, same body)", None, ceiling_url + "/v1/models", None, None),
             ("ceiling, same Authorization header", None, ceiling_url + "/v1/models", token, None),
-            ("GET /v1/models", plain, plain_url + "/v1/models", None, None),
         ]
-        for name in ("jwt", "jwt+quota"):
-            process, url = start_reference(paths[name], work)
-            running.append(process)
-            targets.append((f"GET /v1/models, {name}", process, url + "/v1/models", token, None))
-        chat_url = plain_url + "/v1/openai/v1/chat/completions"
-        targets.append(("POST /v1/openai/v1/chat/completions via fake Ollama", plain, chat_url, None, CHAT))
+        targets += [target for implementation in implementations for target in implementation.targets]
         rows = measure(targets, args)
-        for process in running:
-            process.stop()
-        running.clear()
-        starts = cold_start(paths["plain"], work)
         suite = None
         if args.suite:
+            for pool in pools:
+                pool.close()
+            pools.clear()
             began = time.perf_counter()
             subprocess.run(
                 # The main job as dev.py runs it (-n auto), into a scratch report folder.
@@ -302,9 +323,9 @@ def main() -> int:
     finally:
         for process in running:
             process.stop()
-        ollama.stop()
-        jwks.stop()
-    report(rows, starts, suite, args)
+        for pool in pools:
+            pool.close()
+    report(rows, implementations, suite, args)
     return 0
 
 
