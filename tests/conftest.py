@@ -89,7 +89,7 @@ class Server:
     process: ManagedProcess
 
 
-FAKE_OLLAMA_MODELS = ["llama3.2:3b", "all-minilm:l6-v2", "llama-guard3:1b", "a", "b"]
+FAKE_OLLAMA_MODELS = ["llama3.2:3b", "all-minilm:l6-v2", "nomic-embed-text:latest", "llama-guard3:1b", "a", "b"]
 
 
 class ServerFactory:

@@ -17,7 +17,7 @@ does not do (expiry, query rewriting, keyword search) is refused by name, never 
 """
 
 # Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,
-#   VS-V1-003, VS-V1-004, VS-V1-005, VS-V1-006
+#   VS-V1-003, VS-V1-004, VS-V1-005, VS-V1-006, VS-EMBED-001
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ for models, and to anyone else it does not exist. Listing walks the store in mem
 unless asked otherwise); a row is committed before the answer that announced its id is sent.
 """
 
-# Requirements (conformance/catalog.yaml): INF-STORE-001, INF-V1-STORE-001, ABAC-006
+# Requirements (conformance/catalog.yaml): INF-STORE-001, INF-V1-STORE-001, INF-STORE-002, INF-V1-STORE-002,
+#   ABAC-006
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ A store belongs to the principal who created it, under the policy of
 """
 
 # Requirements (conformance/catalog.yaml): VS-001, VS-002, VS-003, VS-004, VS-005, VS-V1-001, VS-V1-002,
-#   VS-V1-003, VS-V1-004, VS-V1-005, VS-V1-006, ABAC-008
+#   VS-V1-003, VS-V1-004, VS-V1-005, VS-V1-006, VS-PERSIST-001, ABAC-008
 
 from __future__ import annotations
 
