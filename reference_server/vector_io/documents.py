@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
 import mimetypes
 
 from reference_server.errors import InvalidRequest
@@ -23,6 +24,9 @@ from reference_server.errors import InvalidRequest
 TEXTUAL = frozenset(
     {"application/json", "application/xml", "application/x-yaml", "application/yaml", "application/javascript"}
 )
+# pypdf logs what it repairs with quotes of the document itself: a user's text does not belong in
+# the server's log, and a broken file is already answered by name.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
@@ -55,5 +59,7 @@ def _pdf_text(label: str, data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+    except PyPdfError as exc:
         raise InvalidRequest(f"file {label} is not a PDF this server can read: {exc}") from None
+    except Exception as exc:  # a parser of untrusted bytes: any way it breaks means the same
+        raise InvalidRequest(f"file {label} is not a PDF this server can read ({type(exc).__name__})") from None

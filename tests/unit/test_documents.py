@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import random
 
 import pytest
 
@@ -42,3 +43,23 @@ def test_what_cannot_be_read_is_refused_by_name(filename: str, data: bytes, name
     with pytest.raises(InvalidRequest) as refused:
         document_text("file-1", filename, data)
     assert named in refused.value.message and "'file-1'" in refused.value.message and filename in refused.value.message
+
+
+def test_a_damaged_pdf_is_refused_by_name_however_it_breaks() -> None:
+    """Truncated, overwritten and padded copies of a good PDF: each reads as text or is refused by
+    name, never an exception of the parser's own (one of these raised AttributeError in pypdf)."""
+    good, rng = pdf_with_text("hello world"), random.Random(1)
+    for case in range(400):
+        data = bytearray(good)
+        if case % 3 == 0:
+            data = data[: rng.randrange(len(data))]
+        elif case % 3 == 1:
+            for _ in range(5):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            at = rng.randrange(len(data))
+            data[at:at] = bytes(rng.randrange(256) for _ in range(20))
+        try:
+            document_text("file-1", "damaged.pdf", bytes(data))
+        except InvalidRequest as refused:
+            assert "'file-1' (damaged.pdf)" in refused.message
