@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -409,7 +410,7 @@ def test_vector_store_survives_a_restart(scenarios: ScenarioAccess) -> None:
     launched = scenarios.pool.launch("core")
     api = scenarios.client(launched.url)
     family = next((f for f in (V1_FAMILY, OLD_FAMILY) if serves_route(api, "POST", f[0])), V1_FAMILY)
-    for stores in stores_on(api, family):
+    with contextmanager(stores_on)(api, family) as stores:
         stores.need_files()
         store_id = stores.create(metadata={"conformance": "restart"})["id"]
         text = distinctive("beacon")
@@ -445,7 +446,7 @@ def test_vector_store_embeds_with_its_own_model(scenarios: ScenarioAccess) -> No
     api = scenarios.client(launched.url)
     family = next((f for f in (V1_FAMILY, OLD_FAMILY) if serves_route(api, "POST", f[0])), V1_FAMILY)
     backend_name, dimension = SECOND_EMBEDDING
-    for stores in stores_on(api, family):
+    with contextmanager(stores_on)(api, family) as stores:
         stores.need_files()
         models = expect_data_list(api.get_json("/v1/models"), "/v1/models")
         chosen = [
