@@ -462,19 +462,23 @@ def expect_stored_completions(api: RecordingClient, route: str, model: str, call
 
 
 def expect_same_second_walk(api: RecordingClient, route: str, model: str, caller: dict[str, Any]) -> None:
-    """Three completions made within one second are each met once in a walk by limit=1 and after:
-    a cursor compared by `created` alone (0.7.3's SQL store) skips the others of its second."""
+    """Completions made within one second are each met once in a walk by limit=1 and after: a
+    cursor compared by `created` alone (0.7.3's SQL store) skips the others of its second. Three
+    are made at the start of a second, so that at least two share it even on a slow target."""
     require_route(api, "GET", route, **caller)
-    next_second()  # the start of a second: three quick completions fit in it
+    next_second()
     made = [chat_once(api, route, model, caller, f"Say hello, twin {index}.") for index in range(3)]
-    seconds = {read_stored(api, route, ident, caller).get("created") for ident in made}
-    if len(seconds) != 1:
-        inconclusive(f"the three completions were not stored within one second (created {sorted(map(str, seconds))})")
+    created = {ident: read_stored(api, route, ident, caller).get("created") for ident in made}
+    shared = [ident for ident in made if list(created.values()).count(created[ident]) > 1]
+    if not shared:
+        inconclusive(
+            f"no two of the completions were stored within one second (created {sorted(map(str, created.values()))})"
+        )
     walked = walk_listing(api, route, caller, limit=1, enough=lambda seen: set(made) <= {e.get("id") for e in seen})
     missing = [ident for ident in made if ident not in {entry.get("id") for entry in walked}]
     assert not missing, (
-        f"a walk of GET {route} by limit=1 and after never listed {missing}, stored in the same second "
-        f"({seconds.pop()}) as the others of {made}"
+        f"a walk of GET {route} by limit=1 and after never listed {missing}; {shared} were stored in the "
+        f"same second ({created[shared[0]]})"
     )
 
 
