@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import ceiling  # noqa: E402
-from run import CONFIG, JWT, QUOTA  # noqa: E402
 
 from conformance.fakes.handle import FakeProcess  # noqa: E402
 
@@ -81,12 +80,16 @@ async def measure(mode: str, work: Path, ollama_url: str, jwks: FakeProcess, arg
         from reference_server.config.loader import load_config
         from reference_server.stack import Stack
 
-        text = CONFIG.format(ollama=ollama_url, state=work)
-        text += JWT.format(jwks=jwks.url) if "jwt" in mode else ""
-        text += QUOTA.format(state=work) if "quota" in mode else ""
-        path = work / "bench.yaml"
-        path.write_text(text)
-        stack = Stack.build(load_config(str(path), dict(os.environ)))
+        # The bench scenarios bench/run.py serves, in the reference's dialect.
+        scenario = {"plain": "bench", "jwt": "bench-jwt", "jwt+quota": "bench-jwt-quota"}[mode]
+        path = ROOT / "fixtures" / "scenarios" / scenario / "reference.yaml"
+        env = {
+            **os.environ,
+            "OLLAMA_URL": ollama_url,
+            "SQLITE_STORE_DIR": str(work),
+            "CONFORMANCE_JWKS_URI": f"{jwks.url}/jwks",
+        }
+        stack = Stack.build(load_config(str(path), env))
         await stack.start()
         app = create_app(stack)
     scope = request_scope(token)
@@ -97,7 +100,7 @@ async def measure(mode: str, work: Path, ollama_url: str, jwks: FakeProcess, arg
         profiler.enable()
         await drive(app, scope, args.requests)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
 
 
 def main() -> int:
@@ -105,6 +108,7 @@ def main() -> int:
     parser.add_argument("mode", choices=["plain", "jwt", "jwt+quota", "ceiling"], nargs="?", default="plain")
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the loop")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (pstats keys: tottime, cumulative)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="app-cost-"))
     ollama = FakeProcess("ollama", work / "ollama")

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from reference_server import __version__
 from reference_server.api import errors, files, inference, inspect, models, providers, safety, vector_stores, vectors
 from reference_server.api.limits import BodyReader, RequestLimitsMiddleware
+from reference_server.api.resources import ListingRoute
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
 from reference_server.quota.middleware import QuotaMiddleware
 from reference_server.stack import Stack
@@ -50,6 +51,9 @@ def create_app(stack: Stack) -> FastAPI:
     # included routers level by level, which cost a quarter of a listing request's time.
     for router in mounted:
         app.router.routes.extend(router.routes)
+    # The listings first (a stable sort): each route tried before the one that matches costs a
+    # regex match, and /v1/models sat tenth. They match exact paths only, so nothing else moves.
+    app.router.routes.sort(key=lambda route: not isinstance(route, ListingRoute))
     # /v1/inspect/routes lists these; FastAPI's own route objects are an internal detail.
     app.state.mounted_routers = mounted
     # Starlette runs the middleware added last first: limits, auth, quota, then the body is read.

@@ -86,6 +86,11 @@ class BodyReader:
         if cap is not None:
             await self.app(scope, _bounded(receive, cap, self.timeout_s), send)
             return
+        if not _has_body(scope):
+            # Nothing to buffer or to wait for (most GETs): the route's first receive answers at
+            # once with an empty body. Skipping the buffering is a fifth of a listing's time.
+            await self.app(scope, receive, send)
+            return
         # Read the body here, up to the cap, and replay it: the routes read whole JSON bodies
         # anyway, and an error raised while they read would be reported as a malformed body.
         chunks: list[bytes] = []
@@ -110,6 +115,15 @@ class BodyReader:
             return
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], receive), send)
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request frames a body: without Content-Length or Transfer-Encoding an HTTP/1.1
+    request has none (RFC 9112, section 6.3), and ``Content-Length: 0`` declares none."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _bounded(receive: Receive, max_bytes: int, timeout_s: float) -> Receive:
