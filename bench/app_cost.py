@@ -1,6 +1,6 @@
 """What one GET /v1/models costs inside the app, without uvicorn, sockets or a load generator.
 
-    python bench/app_cost.py [plain|jwt|jwt+quota|ceiling] [--requests 20000] [--profile]
+    python bench/app_cost.py [plain|jwt|jwt+quota|ceiling] [--requests 20000] [--concurrency 1] [--profile]
 
 wrk figures move by 10-30 % between runs on a shared 2-core machine; calling the ASGI app in a
 loop does not, so this is the instrument for deciding whether a change to the request path
@@ -50,8 +50,9 @@ def request_scope(token: str | None) -> dict[str, Any]:
     }
 
 
-async def drive(app: Any, scope: dict[str, Any], requests: int) -> float:
-    """Seconds per request, after a warm-up; fails loudly if the app does not answer 200."""
+async def drive(app: Any, scope: dict[str, Any], requests: int, concurrency: int) -> float:
+    """Seconds per request, after a warm-up, with ``concurrency`` requests in flight (as wrk's
+    connections keep them); fails loudly if the app does not answer 200."""
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:
@@ -61,14 +62,16 @@ async def drive(app: Any, scope: dict[str, Any], requests: int) -> float:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    for _ in range(500):
-        await app(dict(scope), receive, send)
+    async def client(count: int) -> None:
+        for _ in range(count):
+            await app(dict(scope), receive, send)
+
+    await client(500)
     if set(statuses) != {200}:
         raise SystemExit(f"the app answered {sorted(set(statuses))}, not 200")
     began = time.perf_counter()
-    for _ in range(requests):
-        await app(dict(scope), receive, send)
-    return (time.perf_counter() - began) / requests
+    await asyncio.gather(*(client(requests // concurrency) for _ in range(concurrency)))
+    return (time.perf_counter() - began) / (requests // concurrency * concurrency)
 
 
 async def measure(mode: str, work: Path, ollama_url: str, jwks: FakeProcess, args: argparse.Namespace) -> None:
@@ -93,12 +96,13 @@ async def measure(mode: str, work: Path, ollama_url: str, jwks: FakeProcess, arg
         await stack.start()
         app = create_app(stack)
     scope = request_scope(token)
-    seconds = await drive(app, scope, args.requests)
-    print(f"{mode}: {seconds * 1e6:.1f} us per GET /v1/models in the app ({args.requests} requests)")
+    seconds = await drive(app, scope, args.requests, args.concurrency)
+    done = f"{args.requests} requests, {args.concurrency} at a time"
+    print(f"{mode}: {seconds * 1e6:.1f} us per GET /v1/models in the app ({done})")
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
-        await drive(app, scope, args.requests)
+        await drive(app, scope, args.requests, args.concurrency)
         profiler.disable()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
 
@@ -107,6 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python bench/app_cost.py")
     parser.add_argument("mode", choices=["plain", "jwt", "jwt+quota", "ceiling"], nargs="?", default="plain")
     parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (wrk's 16)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the loop")
     parser.add_argument("--sort", default="tottime", help="the profile's order (pstats keys: tottime, cumulative)")
     args = parser.parse_args()

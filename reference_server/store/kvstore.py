@@ -127,15 +127,24 @@ class SqliteKVStore:
             ).fetchall()
         return [(str(key)[len(self._prefix) :], str(value)) for key, value in rows]
 
-    def increment(self, key: str) -> int:
-        """Add one and return the new count, atomically even between processes sharing the file."""
+    def increment_many(self, keys: list[str]) -> list[int]:
+        """Add one to each key (a key may repeat) and return each new count in order, in one
+        transaction: atomic even between processes sharing the file, and one commit for all."""
+        upsert = (
+            "INSERT INTO counters (key, count) VALUES (?, 1) "
+            "ON CONFLICT(key) DO UPDATE SET count = count + 1 RETURNING count"
+        )
         with self._guard(writing=True) as db:
-            row = db.execute(
-                "INSERT INTO counters (key, count) VALUES (?, 1) "
-                "ON CONFLICT(key) DO UPDATE SET count = count + 1 RETURNING count",
-                (self._prefix + key,),
-            ).fetchone()
-        return int(row[0])
+            if len(keys) == 1:  # a single statement is its own transaction
+                return [int(db.execute(upsert, (self._prefix + keys[0],)).fetchone()[0])]
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                counts = [int(db.execute(upsert, (self._prefix + key,)).fetchone()[0]) for key in keys]
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return counts
 
     def close(self) -> None:
         self.lane.close()
