@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from inspect import signature
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from reference_server import __version__
-from reference_server.api import errors, files, inference, inspect, models, providers, safety, vector_stores, vectors
+from reference_server.api import errors, inspect, providers
 from reference_server.api.limits import BodyReader, RequestLimitsMiddleware
 from reference_server.api.resources import ListingRoute
 from reference_server.auth.middleware import AuthMiddleware, build_authenticator
@@ -27,6 +27,34 @@ _NO_TELEMETRY: dict[str, Any] = (
 )
 
 
+def _routers(served: list[str]) -> tuple[list[APIRouter], dict[str, int]]:
+    """The routers of the APIs this stack serves, and the upload routes' body caps.
+
+    Imported here rather than at the top: building an API's request and response models costs
+    tens of milliseconds of start-up, which a stack that does not serve the API need not pay.
+    """
+    mounted = [inspect.router, providers.router]
+    uploads: dict[str, int] = {}
+    if "inference" in served:
+        from reference_server.api import inference, models
+
+        mounted += [models.router, inference.router]
+    if "vector_io" in served:
+        from reference_server.api import vector_stores, vectors
+
+        mounted += [vectors.vector_dbs, vectors.vector_io, vector_stores.router]
+    if "safety" in served:
+        from reference_server.api import safety
+
+        mounted += [safety.shields, safety.safety]
+    if "files" in served:
+        from reference_server.api import files
+
+        mounted += [files.router]
+        uploads = dict.fromkeys(files.PREFIXES, files.UPLOAD_MAX_BYTES)
+    return mounted, uploads
+
+
 def create_app(stack: Stack) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -36,17 +64,7 @@ def create_app(stack: Stack) -> FastAPI:
     app = FastAPI(title="Llama Stack reference server", version=__version__, lifespan=lifespan, **_NO_TELEMETRY)
     app.state.stack = stack
     errors.install(app)
-    mounted = [inspect.router, providers.router]
-    if "inference" in stack.served_apis():
-        mounted += [models.router, inference.router]
-    if "vector_io" in stack.served_apis():
-        mounted += [vectors.vector_dbs, vectors.vector_io, vector_stores.router]
-    if "safety" in stack.served_apis():
-        mounted += [safety.shields, safety.safety]
-    uploads: dict[str, int] = {}
-    if "files" in stack.served_apis():
-        mounted += [files.router]
-        uploads = dict.fromkeys(files.PREFIXES, files.UPLOAD_MAX_BYTES)
+    mounted, uploads = _routers(stack.served_apis())
     # The routes go into the app's own table, not as included routers: FastAPI matches
     # included routers level by level, which cost a quarter of a listing request's time.
     for router in mounted:
