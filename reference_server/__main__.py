@@ -1,5 +1,4 @@
-import sys
-
+from loopback_serving import exit_now
 from reference_server.cli import main
 
-sys.exit(main())
+exit_now(main())

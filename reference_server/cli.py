@@ -21,7 +21,7 @@ import ssl
 import sys
 from collections.abc import Sequence
 
-from loopback_serving import BindError, announcement, bind, serve, url_of
+from loopback_serving import BindError, announcement, bind, exit_now, serve, url_of
 from reference_server import __version__
 from reference_server.config import ConfigError, load_config
 from reference_server.errors import StackError
@@ -132,3 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def console() -> None:
+    """The ``llama-stack-reference`` command: `main`, then a prompt exit (`exit_now`)."""
+    exit_now(main())

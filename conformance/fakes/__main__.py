@@ -11,7 +11,7 @@ import sys
 
 from conformance.fakes import garbage, jwks, ollama, validator, vllm
 from conformance.fakes.base import FakeState
-from loopback_serving import BindError, announcement, bind, serve, url_of
+from loopback_serving import BindError, announcement, bind, exit_now, serve, url_of
 
 FAKES = {
     "ollama": ollama.create_app,
@@ -54,4 +54,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

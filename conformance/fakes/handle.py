@@ -64,6 +64,11 @@ class FakeProcess:
         if isinstance(ready, Exited):
             raise LaunchError(f"fake {self.kind} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
 
+    def terminate(self) -> None:
+        """Ask the fake to stop without waiting (see `ManagedProcess.terminate`); `stop` waits."""
+        if self.process is not None:
+            self.process.terminate()
+
     def down(self) -> None:
         if self.process is not None:
             self.process.stop()

@@ -13,6 +13,7 @@ from pathlib import Path
 # repository's root there instead, where the tests package is found.
 sys.path[0] = str(Path(__file__).resolve().parents[2])
 
+from loopback_serving import exit_now  # noqa: E402
 from reference_server import cli  # noqa: E402
 from tests.defects import DEFECTS  # noqa: E402
 
@@ -29,4 +30,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
