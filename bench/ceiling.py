@@ -21,3 +21,16 @@ async def health(_request: object) -> Response:
 
 
 app = Starlette(routes=[Route("/v1/models", models), Route("/v1/health", health)])
+
+
+if __name__ == "__main__":
+    # Started this way only for the ceiling's cold start: spawn to the announced first readiness,
+    # the floor under any server on this framework (bench/run.py).
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from loopback_serving import announcement, bind, serve, url_of
+
+    sock = bind("127.0.0.1", 0)
+    serve(app, sock, announcement("ceiling") + url_of(sock))

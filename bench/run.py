@@ -1,7 +1,7 @@
 """Benchmarks of the reference server, and with ``--releases`` of the real releases, against the
 framework's ceiling, in the same interleaved rounds. Prints figures; asserts nothing.
 
-    python bench/run.py [--duration 5] [--connections 16] [--rounds 3] [--suite] [--releases] [--json F]
+    python bench/run.py [--duration 5] [--connections 16] [--rounds 3] [--suite] [--releases] [--tests] [--json F]
 
 Every implementation is started by the suite's own launcher (the embedded reference server, and
 llama-stack 0.2.12, 0.7.3 and OGX 1.5 from the release launcher's cached venvs) on the bench
@@ -37,12 +37,19 @@ from conformance.launchers.base import Running  # noqa: E402
 from conformance.launchers.choose import launcher_from_option  # noqa: E402
 from conformance.launchers.process import ManagedProcess, free_port  # noqa: E402
 from conformance.scenarios import Launched, ScenarioPool  # noqa: E402
+from loopback_serving import announcement  # noqa: E402
 
 FIXTURES = ROOT / "fixtures"
 RELEASES = ("llama-stack-0.2", "llama-stack-0.7", "ogx-1")
 # (scenario, what the row says): the same three in every implementation's dialect
 VARIANTS = (("bench", ""), ("bench-jwt", "JWT"), ("bench-jwt-quota", "JWT + quota"))
 MAIN_JOB = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
+# A release run as tox's release environments run it (tox.ini [release]), into a scratch folder.
+RELEASE_RUN = [
+    *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"),
+    *("--stack-launch-timeout=60", "--request-timeout=30"),
+]
+TEST_COMMAND = [sys.executable, "dev.py", "test"]
 
 
 @dataclass
@@ -177,6 +184,21 @@ def start_ceiling(body: str, workdir: Path, running: list[ManagedProcess]) -> st
     return url
 
 
+def ceiling_cold_starts(workdir: Path, runs: int) -> list[float]:
+    """Spawn to announced readiness of the bare Starlette app: the floor of any cold start here."""
+    times = []
+    for index in range(runs):
+        began = time.perf_counter()
+        argv = [sys.executable, str(ROOT / "bench" / "ceiling.py")]
+        process = ManagedProcess(argv, dict(os.environ), workdir, f"cold-{index}")
+        ready = process.wait_for_line(announcement("ceiling"), 60)
+        times.append(time.perf_counter() - began)
+        process.stop()
+        if not isinstance(ready, str):
+            raise SystemExit(f"the ceiling did not start: {ready.stderr[-500:]}")
+    return times
+
+
 @dataclass
 class Implementation:
     """One implementation's bench servers, or why it has none."""
@@ -240,8 +262,40 @@ def start_implementation(name: str, pools: list[ScenarioPool], starts: int) -> I
     return Implementation(name, targets, starts_s)
 
 
+def timed(argv: list[str]) -> dict[str, Any]:
+    """Wall seconds of one command run from the repository, and whether it succeeded."""
+    began = time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, text=True)
+    tail = (done.stdout.strip().splitlines() or [""])[-1]
+    return {"seconds": time.perf_counter() - began, "exit": done.returncode, "last_line": tail[-200:]}
+
+
+def suite_figures(implementations: list[Implementation], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """What users wait for: the main job, each release run (with --releases), the test command
+    (with --tests), each timed on its own after the load rounds, with nothing else running."""
+    figures: dict[str, Any] = {}
+    if args.suite:
+        print("timing the main job ...", file=sys.stderr)
+        figures["main job"] = timed([*MAIN_JOB, "--conformance-report", str(work / "suite-report")])
+        for implementation in implementations[1:]:
+            if implementation.unavailable:
+                continue
+            name = implementation.name
+            print(f"timing the {name} run ...", file=sys.stderr)
+            baseline = str(FIXTURES / "baselines" / f"{name}.yaml")
+            options = [f"--stack-launcher={name}", "--expected-failures", baseline]
+            figures[f"{name} run"] = timed([*RELEASE_RUN, *options, "--conformance-report", str(work / name)])
+    if args.tests:
+        print("timing the test command (dev.py test) ...", file=sys.stderr)
+        figures["dev.py test"] = timed(TEST_COMMAND)
+    return figures
+
+
 def report(
-    rows: list[dict[str, Any]], implementations: list[Implementation], suite: float | None, args: argparse.Namespace
+    rows: list[dict[str, Any]],
+    implementations: list[Implementation],
+    suite: dict[str, Any],
+    args: argparse.Namespace,
 ) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -266,14 +320,15 @@ def report(
             f"{implementation.name}: cold start to first answer: median {statistics.median(starts):.3f} s "
             f"({', '.join(f'{s:.3f}' for s in starts)})"
         )
-    if suite is not None:
-        print(f"main job (the whole suite against the embedded reference server): {suite:.1f} s wall")
+    for what, figure in suite.items():
+        verdict = "passed" if figure["exit"] == 0 else f"exit {figure['exit']}: {figure['last_line']}"
+        print(f"{what}: {figure['seconds']:.1f} s wall ({verdict})")
     if args.json:
         document = {
             "rows": rows,
             "cold_start_s": {i.name: i.cold_starts for i in implementations if not i.unavailable},
             "unavailable": {i.name: i.unavailable for i in implementations if i.unavailable},
-            "suite_s": suite,
+            "suite": suite,
             "date": time.strftime("%Y-%m-%d"),
         }
         args.json.write_text(json.dumps(document, indent=2))
@@ -285,7 +340,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their medians")
     parser.add_argument("--starts", type=int, default=7, help="cold starts per implementation; the median is shown")
-    parser.add_argument("--suite", action="store_true", help="also time the main job (the whole suite)")
+    parser.add_argument(
+        "--suite", action="store_true", help="also time the main job, and with --releases each release's run"
+    )
+    parser.add_argument("--tests", action="store_true", help="also time the test command (dev.py test; long)")
     parser.add_argument("--releases", action="store_true", help=f"also measure {', '.join(RELEASES)}")
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this file")
     args = parser.parse_args()
@@ -294,6 +352,8 @@ def main() -> int:
     running: list[ManagedProcess] = []
     implementations: list[Implementation] = []
     try:
+        print("cold starts of the ceiling ...", file=sys.stderr)
+        floor = ceiling_cold_starts(work / "ceiling-cold", args.starts)
         for name in ("reference", *(RELEASES if args.releases else ())):
             print(f"starting {name} ...", file=sys.stderr)
             implementations.append(start_implementation(name, pools, args.starts))
@@ -306,26 +366,16 @@ def main() -> int:
         ]
         targets += [target for implementation in implementations for target in implementation.targets]
         rows = measure(targets, args)
-        suite = None
-        if args.suite:
-            for pool in pools:
-                pool.close()
-            pools.clear()
-            began = time.perf_counter()
-            subprocess.run(
-                # The main job as dev.py runs it (-n auto), into a scratch report folder.
-                [*MAIN_JOB, "--conformance-report", str(work / "suite-report")],
-                cwd=ROOT,
-                check=False,
-                capture_output=True,
-            )
-            suite = time.perf_counter() - began
+        for pool in pools:
+            pool.close()
+        pools.clear()
+        suite = suite_figures(implementations, work, args)
     finally:
         for process in running:
             process.stop()
         for pool in pools:
             pool.close()
-    report(rows, implementations, suite, args)
+    report(rows, [Implementation("ceiling (bare Starlette)", [], floor), *implementations], suite, args)
     return 0
 
 
