@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -9,8 +10,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from conformance.catalog import HARDENING, Requirement
 from conformance.gate import GateResult
@@ -205,13 +204,21 @@ text-align:left;vertical-align:top}th{background:#f4f4f6}td:first-child{white-sp
 section.finding{border-left:4px solid #b3261e;padding:.2em 1em;margin:1em 0}
 pre{background:#f6f6f8;padding:.6em;overflow-x:auto;white-space:pre-wrap}code{font-size:12px}
 """
-_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 _URL = re.compile(r"https?://[^\s<>\"')]+")
+
+
+@functools.cache
+def _markdown() -> Any:
+    # Imported on first use: only the run's controller renders the report, and every pytest
+    # process (each xdist worker too) would otherwise load the parser at start-up.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
 
 
 def _md(text: str) -> str:
     """Requirement texts are written in Markdown (code spans, emphasis); raw HTML stays text."""
-    return str(_MARKDOWN.renderInline(text))
+    return str(_markdown().renderInline(text))
 
 
 def _source(text: str) -> str:

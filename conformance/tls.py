@@ -17,11 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 LOOPBACK = "127.0.0.1"
 
 
@@ -35,10 +30,16 @@ class Pki:
 
 
 def make_pki(folder: Path, lifetime: dt.timedelta = dt.timedelta(hours=6)) -> Pki:
+    # Imported here: most runs launch no TLS scenario, and every pytest process imports this module.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     folder.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
 
-    def issue(cn: str, signer: tuple[x509.Name, Any] | None, *, ca: bool = False) -> tuple[Path, Path, Any]:
+    def issue(cn: str, signer: tuple[Any, Any] | None, *, ca: bool = False) -> tuple[Path, Path, Any]:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
         issuer_name, issuer_key = signer or (name, key)

@@ -15,8 +15,6 @@ import socket
 import sys
 from typing import Any, NoReturn
 
-import uvicorn
-
 
 class BindError(Exception):
     pass
@@ -49,26 +47,25 @@ def url_of(sock: socket.socket, scheme: str = "http") -> str:
     return f"{scheme}://{shown}:{port}"
 
 
-class _AnnouncingServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, line: str) -> None:
-        super().__init__(config)
-        self._line = line
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if not self.should_exit:
-            print(self._line, flush=True)
-
-
 def serve(app: Any, sock: socket.socket, ready_line: str, **uvicorn_options: Any) -> None:
     """Run uvicorn on ``sock`` until shut down; print ``ready_line`` once it serves."""
+    # uvicorn is imported here, not at the top: the suite imports this module for `announcement`
+    # alone, in every pytest process, and uvicorn is a seventh of that process's start-up.
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:
+                print(ready_line, flush=True)
+
     options: dict[str, Any] = {"log_level": "warning", "access_log": False, "server_header": False}
     options.update(uvicorn_options)
     # uvicorn stops gracefully on SIGTERM (in-flight requests finish, lifespan closes the stores)
     # and then re-raises the signal to the handler that was there before it. A no-op handler
     # here turns that into a normal return, so a graceful stop exits 0 instead of -15.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    _AnnouncingServer(uvicorn.Config(app, **options), ready_line).run(sockets=[sock])
+    AnnouncingServer(uvicorn.Config(app, **options)).run(sockets=[sock])
 
 
 def exit_now(code: int) -> NoReturn:

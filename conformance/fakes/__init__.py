@@ -3,3 +3,10 @@
 Each fake is a Starlette app with a control surface under ``/_fake/`` (request log, steering),
 run as its own process by `conformance.fakes.handle.FakeProcess`.
 """
+
+from loopback_serving import announcement
+
+
+def ready_prefix(kind: str) -> str:
+    """The line a fake prints (followed by its URL) once it serves."""
+    return announcement(f"fake {kind}")

@@ -10,18 +10,14 @@ import argparse
 import importlib
 import sys
 
+from conformance.fakes import ready_prefix
 from conformance.fakes.base import FakeState
-from loopback_serving import BindError, announcement, bind, exit_now, serve, url_of
+from loopback_serving import BindError, bind, exit_now, serve, url_of
 
 # Each kind is a module of this package with create_app(state) (and DEFAULT_MODELS where it serves
 # models). Only the one asked for is imported: the JWKS issuer's crypto alone took a third of an
 # Ollama fake's start-up, and the suite starts a fake for almost every scenario.
 FAKES = ("garbage", "jwks", "ollama", "validator", "vllm")
-
-
-def ready_prefix(kind: str) -> str:
-    """The line a fake prints (followed by its URL) once it serves."""
-    return announcement(f"fake {kind}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from conformance.fakes.__main__ import ready_prefix
+from conformance.fakes import ready_prefix
 from conformance.launchers.process import Exited, LaunchError, ManagedProcess, free_port
 from conformance.tls import Pki
 
