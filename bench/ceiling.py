@@ -23,14 +23,26 @@ async def health(_request: object) -> Response:
 app = Starlette(routes=[Route("/v1/models", models), Route("/v1/health", health)])
 
 
+def fastapi_app() -> object:
+    """The same two routes on a bare FastAPI app: the floor under a FastAPI server's cold start
+    (importing FastAPI builds its OpenAPI models, most of a second on a slow machine)."""
+    from fastapi import FastAPI
+
+    bare = FastAPI()
+    bare.add_route("/v1/models", models)
+    bare.add_route("/v1/health", health)
+    return bare
+
+
 if __name__ == "__main__":
-    # Started this way only for the ceiling's cold start: spawn to the announced first readiness,
-    # the floor under any server on this framework (bench/run.py).
+    # Started this way only for cold starts (bench/run.py): spawn to the announced readiness.
+    # `python bench/ceiling.py [starlette|fastapi]`
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from loopback_serving import announcement, bind, serve, url_of
 
+    served = fastapi_app() if sys.argv[1:] == ["fastapi"] else app
     sock = bind("127.0.0.1", 0)
-    serve(app, sock, announcement("ceiling") + url_of(sock))
+    serve(served, sock, announcement("ceiling") + url_of(sock))

@@ -184,12 +184,13 @@ def start_ceiling(body: str, workdir: Path, running: list[ManagedProcess]) -> st
     return url
 
 
-def ceiling_cold_starts(workdir: Path, runs: int) -> list[float]:
-    """Spawn to announced readiness of the bare Starlette app: the floor of any cold start here."""
+def ceiling_cold_starts(workdir: Path, runs: int, framework: str) -> list[float]:
+    """Spawn to announced readiness of the bare app on ``framework`` (starlette, fastapi): the
+    floor under any cold start on it, on this machine."""
     times = []
     for index in range(runs):
         began = time.perf_counter()
-        argv = [sys.executable, str(ROOT / "bench" / "ceiling.py")]
+        argv = [sys.executable, str(ROOT / "bench" / "ceiling.py"), framework]
         process = ManagedProcess(argv, dict(os.environ), workdir, f"cold-{index}")
         ready = process.wait_for_line(announcement("ceiling"), 60)
         times.append(time.perf_counter() - began)
@@ -352,8 +353,12 @@ def main() -> int:
     running: list[ManagedProcess] = []
     implementations: list[Implementation] = []
     try:
-        print("cold starts of the ceiling ...", file=sys.stderr)
-        floor = ceiling_cold_starts(work / "ceiling-cold", args.starts)
+        print("cold starts of the bare apps ...", file=sys.stderr)
+        floors = [
+            Implementation(f"ceiling: bare {shown} app", [], starts)
+            for framework, shown in (("starlette", "Starlette"), ("fastapi", "FastAPI"))
+            if (starts := ceiling_cold_starts(work / f"cold-{framework}", args.starts, framework))
+        ]
         for name in ("reference", *(RELEASES if args.releases else ())):
             print(f"starting {name} ...", file=sys.stderr)
             implementations.append(start_implementation(name, pools, args.starts))
@@ -375,7 +380,7 @@ def main() -> int:
             process.stop()
         for pool in pools:
             pool.close()
-    report(rows, [Implementation("ceiling (bare Starlette)", [], floor), *implementations], suite, args)
+    report(rows, [*floors, *implementations], suite, args)
     return 0
 
 
