@@ -24,6 +24,7 @@ from reference_server.auth.bounded_http import AnswerTooLarge, bounded_request
 from reference_server.auth.config import CustomAuthConfig
 from reference_server.auth.errors import AuthFailure, AuthUnavailable
 from reference_server.auth.principal import Principal
+from reference_server.http_clients import tls_for
 
 CATEGORIES = ("roles", "teams", "projects", "namespaces")
 # Credentials of the client's that are not the token: the validator judges the token and has no
@@ -51,7 +52,8 @@ class CustomAuthProvider:
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         payload = {"api_key": token, "request": {"path": scope.get("path", ""), "headers": headers, "params": params}}
         try:
-            async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
+            verify = tls_for(self.config.endpoint, True)
+            async with httpx.AsyncClient(timeout=self.config.timeout_s, verify=verify) as client:
                 status, content = await bounded_request(
                     client, "POST", self.config.endpoint, self.config.timeout_s, json=payload
                 )

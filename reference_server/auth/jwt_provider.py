@@ -32,6 +32,7 @@ from reference_server.auth.bounded_http import AnswerTooLarge, bounded_request
 from reference_server.auth.config import OAuth2TokenConfig
 from reference_server.auth.errors import INVALID_TOKEN, AuthFailure, AuthUnavailable
 from reference_server.auth.principal import Principal, attributes_from_claims
+from reference_server.http_clients import tls_for
 
 log = logging.getLogger("reference_server.auth")
 
@@ -65,7 +66,7 @@ class OAuth2TokenProvider:
     # Seam (tests/defects/seams.py): a negative control replaces this (keys forgotten when a re-fetch fails).
     async def _fetch(self) -> None:
         headers = {"Authorization": f"Bearer {self.jwks.token}"} if self.jwks.token else {}
-        verify: bool | str = self.config.tls_cafile or self.config.verify_tls
+        verify = tls_for(self.jwks.uri, self.config.tls_cafile or self.config.verify_tls)
         try:
             async with httpx.AsyncClient(timeout=FETCH_DEADLINE_S, verify=verify) as client:
                 status, content = await bounded_request(client, "GET", self.jwks.uri, FETCH_DEADLINE_S, headers=headers)

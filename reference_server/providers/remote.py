@@ -15,6 +15,7 @@ import httpx
 
 from reference_server import strict_json
 from reference_server.errors import BadGateway, GatewayTimeout, InvalidRequest, StackError, Unavailable
+from reference_server.http_clients import tls_for
 from reference_server.providers.base import ProviderHandle
 
 log = logging.getLogger("reference_server.providers")
@@ -42,7 +43,8 @@ class RemoteInferenceProvider(ProviderHandle):
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=TIMEOUT, headers=self.headers(), verify=self.verify)
+            verify = tls_for(self.base_url, self.verify)
+            self._client = httpx.AsyncClient(timeout=TIMEOUT, headers=self.headers(), verify=verify)
         return self._client
 
     async def aclose(self) -> None:
