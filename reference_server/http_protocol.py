@@ -41,9 +41,15 @@ _BUSY = (
 
 
 class BoundedH11Protocol(H11Protocol):
+    """One watch timer per connection, not one per request: the watch notes when the connection
+    began to wait for headers (opening, or its last response) and closes it once that wait
+    reaches `HEADER_TIMEOUT_S`; otherwise it looks again when the wait could next run out. A
+    timer armed and cancelled around every request cost more than the rest of this class."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._header_deadline: asyncio.TimerHandle | None = None
+        self._watch: asyncio.TimerHandle | None = None
+        self._waiting_since = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -51,35 +57,30 @@ class BoundedH11Protocol(H11Protocol):
             transport.write(_BUSY)
             transport.close()
             return
-        self._arm()
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._header_deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_too_slow)
-
-    def _disarm(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        self._waiting_since = self.loop.time()
+        self._watch = self.loop.call_later(HEADER_TIMEOUT_S, self._look)
 
     def _waiting_for_headers(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
 
-    def _headers_too_slow(self) -> None:
-        self._header_deadline = None
-        if self._waiting_for_headers() and not self.transport.is_closing():
-            self.transport.close()
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if not self._waiting_for_headers():
-            self._disarm()  # a request is under way: its body has its own bound
+    def _look(self) -> None:
+        self._watch = None
+        if self.transport.is_closing():
+            return
+        delay = HEADER_TIMEOUT_S  # a request under way: its body has its own bound
+        if self._waiting_for_headers():
+            delay = HEADER_TIMEOUT_S - (self.loop.time() - self._waiting_since)
+            if delay <= 0:
+                self.transport.close()
+                return
+        self._watch = self.loop.call_later(delay, self._look)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
+        self._waiting_since = self.loop.time()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         super().connection_lost(exc)
