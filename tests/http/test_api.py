@@ -225,7 +225,9 @@ def test_a_locked_metadata_store_is_503_and_recovers(servers: ServerFactory) -> 
             started = time.monotonic()
             answers = [write.result(timeout=30) for write in writes]
             writes_took = time.monotonic() - started
-        assert health_took < 0.5, f"/v1/health took {health_took:.2f} s behind a locked store"
+        # Served from the event loop behind a locked store, health would wait out at least one
+        # writer's busy timeout (1 s); a free loop answers well within it, even on a busy machine.
+        assert health_took < 1.0, f"/v1/health took {health_took:.2f} s behind a locked store"
         for answer in answers:
             assert answer.status_code == 503 and "registry.db" in answer.json()["error"]["message"], answer.text
         assert writes_took < 10, f"three writers were answered after {writes_took:.1f} s"
