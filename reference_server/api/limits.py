@@ -86,7 +86,7 @@ class BodyReader:
         if cap is not None:
             await self.app(scope, _bounded(receive, cap, self.timeout_s), send)
             return
-        if not _has_body(scope):
+        if not frames_body(scope):
             # Nothing to buffer or to wait for (most GETs): the route's first receive answers at
             # once with an empty body. Skipping the buffering is a fifth of a listing's time.
             await self.app(scope, receive, send)
@@ -117,7 +117,7 @@ class BodyReader:
         await self.app(scope, _replay([body], receive), send)
 
 
-def _has_body(scope: Scope) -> bool:
+def frames_body(scope: Scope) -> bool:
     """Whether the request frames a body: without Content-Length or Transfer-Encoding an HTTP/1.1
     request has none (RFC 9112, section 6.3), and ``Content-Length: 0`` declares none."""
     for name, value in scope["headers"]:
