@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Bottom to top; each entry a folder or top-level module of reference_server/.
 REFERENCE_LAYERS = [
-    {"errors", "field_types", "asgi_errors", "content", "strict_json", "http_protocol"},
+    {"errors", "field_types", "asgi_errors", "content", "strict_json", "http_protocol", "http_clients"},
     {"store"},
     {"auth", "providers"},
     {"resources"},
