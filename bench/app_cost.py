@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import ceiling  # noqa: E402
+from run import positive  # noqa: E402
 
 from conformance.fakes.handle import FakeProcess  # noqa: E402
 
@@ -110,11 +111,13 @@ async def measure(mode: str, work: Path, ollama_url: str, jwks: FakeProcess, arg
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python bench/app_cost.py")
     parser.add_argument("mode", choices=["plain", "jwt", "jwt+quota", "ceiling"], nargs="?", default="plain")
-    parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (wrk's 16)")
+    parser.add_argument("--requests", type=positive, default=20000)
+    parser.add_argument("--concurrency", type=positive, default=1, help="requests in flight at once (wrk's 16)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the loop")
-    parser.add_argument("--sort", default="tottime", help="the profile's order (pstats keys: tottime, cumulative)")
+    parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"], help="profile order")
     args = parser.parse_args()
+    if args.requests < args.concurrency:
+        parser.error(f"--requests ({args.requests}) must be at least --concurrency ({args.concurrency})")
     work = Path(tempfile.mkdtemp(prefix="app-cost-"))
     ollama = FakeProcess("ollama", work / "ollama")
     jwks = FakeProcess("jwks", work / "jwks")

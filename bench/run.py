@@ -52,6 +52,17 @@ RELEASE_RUN = [
 TEST_COMMAND = [sys.executable, "dev.py", "test"]
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1, refused by name otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
 @dataclass
 class Load:
     rps: float
@@ -337,10 +348,10 @@ def report(
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python bench/run.py")
-    parser.add_argument("--duration", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their medians")
-    parser.add_argument("--starts", type=int, default=7, help="cold starts per implementation; the median is shown")
+    parser.add_argument("--duration", type=positive, default=5)
+    parser.add_argument("--connections", type=positive, default=16)
+    parser.add_argument("--rounds", type=positive, default=3, help="interleaved rounds; figures are their medians")
+    parser.add_argument("--starts", type=positive, default=7, help="cold starts per target; the median is shown")
     parser.add_argument(
         "--suite", action="store_true", help="also time the main job, and with --releases each release's run"
     )
