@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import ssl
 
-import httpx
+import certifi
 
 
 @functools.cache
 def _verified_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context()
+    # What httpx builds for verify=True, with the standard library (httpx.create_ssl_context is
+    # public only from httpx 0.28; this project supports 0.27).
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def tls_for(url: str, verify: bool | str) -> bool | str | ssl.SSLContext:
