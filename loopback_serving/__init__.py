@@ -15,6 +15,9 @@ import socket
 import sys
 from typing import Any, NoReturn
 
+# How long a stopping server waits for a TLS peer to answer its close_notify: 1-2 ticks of this.
+TLS_CLOSE_WAIT_S = 0.5
+
 
 class BindError(Exception):
     pass
@@ -51,6 +54,8 @@ def serve(app: Any, sock: socket.socket, ready_line: str, **uvicorn_options: Any
     """Run uvicorn on ``sock`` until shut down; print ``ready_line`` once it serves."""
     # uvicorn is imported here, not at the top: the suite imports this module for `announcement`
     # alone, in every pytest process, and uvicorn is a seventh of that process's start-up.
+    import asyncio
+
     import uvicorn
 
     class AnnouncingServer(uvicorn.Server):
@@ -58,6 +63,33 @@ def serve(app: Any, sock: socket.socket, ready_line: str, **uvicorn_options: Any
             await super().startup(sockets)
             if not self.should_exit:
                 print(ready_line, flush=True)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            reaper = asyncio.get_running_loop().create_task(self._abort_unanswered_tls_closes())
+            try:
+                await super().shutdown(sockets)
+            finally:
+                reaper.cancel()
+
+        async def _abort_unanswered_tls_closes(self) -> None:
+            """Drop TLS connections whose close has waited `TLS_CLOSE_WAIT_S` for the peer.
+
+            uvicorn's shutdown closes each idle connection and waits until all are gone. Over TLS
+            a close sends close_notify and then waits for the peer's (asyncio allows 30 s), so a
+            client that merely holds an idle keep-alive connection kept a stopping server alive
+            until the graceful-shutdown timeout. The server has sent everything by then, and
+            RFC 8446 section 6.1 lets it close without waiting for the peer's close_notify."""
+            seen: set[Any] = set()
+            while True:
+                await asyncio.sleep(TLS_CLOSE_WAIT_S)
+                closing = {
+                    connection
+                    for connection in self.server_state.connections
+                    if connection.transport.is_closing() and connection.transport.get_extra_info("ssl_object")
+                }
+                for connection in closing & seen:
+                    connection.transport.abort()
+                seen = closing
 
     options: dict[str, Any] = {"log_level": "warning", "access_log": False, "server_header": False}
     options.update(uvicorn_options)

@@ -41,7 +41,7 @@ class FakeProcess:
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.process: ManagedProcess | None = None
-        self._client = httpx.Client(base_url=self.url, timeout=5.0, verify=_trusting(tls))
+        self._client = self._control_client()
         self._generation = 0
         if start:
             self.up()
@@ -64,13 +64,25 @@ class FakeProcess:
         if isinstance(ready, Exited):
             raise LaunchError(f"fake {self.kind} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
 
+    def _control_client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=5.0, verify=_trusting(self.tls))
+
+    def _hang_up(self) -> None:
+        """Close the control connection before the fake stops: a stopping server closes an idle
+        connection itself, and over TLS it then waits for this client's close_notify, which an
+        idle client never sends while it is not reading."""
+        self._client.close()
+        self._client = self._control_client()
+
     def terminate(self) -> None:
         """Ask the fake to stop without waiting (see `ManagedProcess.terminate`); `stop` waits."""
         if self.process is not None:
+            self._hang_up()
             self.process.terminate()
 
     def down(self) -> None:
         if self.process is not None:
+            self._hang_up()
             self.process.stop()
             self.process = None
 
