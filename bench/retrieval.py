@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -32,6 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.launchers.choose import launcher_from_option  # noqa: E402
 from conformance.scenarios import ScenarioPool  # noqa: E402
+
+# Measured servers are new processes, never forks of the suite's fork server (see bench/run.py).
+os.environ["CONFORMANCE_FORK_SERVER"] = "0"
 
 FIXTURES = ROOT / "fixtures"
 RELEASE = "llama-stack-0.7"

@@ -39,6 +39,10 @@ from conformance.launchers.process import ManagedProcess, free_port  # noqa: E40
 from conformance.scenarios import Launched, ScenarioPool  # noqa: E402
 from loopback_serving import announcement  # noqa: E402
 
+# The servers measured here are started as new processes: a fork of the suite's preloaded fork
+# server would skip the imports a cold start is made of (conformance.launchers.forking).
+os.environ["CONFORMANCE_FORK_SERVER"] = "0"
+
 FIXTURES = ROOT / "fixtures"
 RELEASES = ("llama-stack-0.2", "llama-stack-0.7", "ogx-1")
 # (scenario, what the row says): the same three in every implementation's dialect
@@ -277,7 +281,8 @@ def start_implementation(name: str, pools: list[ScenarioPool], starts: int) -> I
 def timed(argv: list[str]) -> dict[str, Any]:
     """Wall seconds of one command run from the repository, and whether it succeeded."""
     began = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, text=True)
+    env = {key: value for key, value in os.environ.items() if key != "CONFORMANCE_FORK_SERVER"}  # as users run it
+    done = subprocess.run(argv, cwd=ROOT, env=env, check=False, capture_output=True, text=True)
     tail = (done.stdout.strip().splitlines() or [""])[-1]
     return {"seconds": time.perf_counter() - began, "exit": done.returncode, "last_line": tail[-200:]}
 

@@ -28,7 +28,7 @@ import pytest
 from conformance.catalog import Requirement, full_catalog
 from conformance.generation import Generation
 from conformance.http import Exchange, RecordingClient, StackClient, Unreachable
-from conformance.launchers import Running
+from conformance.launchers.base import Running
 from conformance.ledger import CHECKS_DONE, WAIT_FOR_OTHERS_S
 from conformance.options import register
 from conformance.outcomes import inconclusive, not_evaluated, out_of_window

@@ -22,7 +22,9 @@ import yaml
 from conformance.catalog import extensions, full_catalog
 from conformance.gate import BaselineError, Expected, load_baseline
 from conformance.generation import Generation, parse_override
-from conformance.launchers import Launcher, LaunchError, launcher_from_option
+from conformance.launchers.base import Launcher
+from conformance.launchers.choose import launcher_from_option
+from conformance.launchers.process import LaunchError
 from conformance.ledger import Ledger
 from conformance.options import comma_list, given_by_flag, positive_number, resolve, resolve_with_source
 from conformance.scenarios import DEFAULT_FIXTURES

@@ -27,8 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from conformance.catalog import load_catalog  # noqa: E402
-from conformance.launchers import LaunchError, launcher_from_option  # noqa: E402
 from conformance.launchers.base import Running  # noqa: E402
+from conformance.launchers.choose import launcher_from_option  # noqa: E402
+from conformance.launchers.process import LaunchError  # noqa: E402
 from conformance.scenarios import DEFAULT_FIXTURES, ScenarioPool, load_scenario  # noqa: E402
 
 SCENARIO = "certify-by-url"

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from conformance.checks.shapes import configured_model, configured_name, expect_data_list, model_metadata
-from conformance.launchers import Exited, Running
+from conformance.launchers.base import Running
+from conformance.launchers.process import Exited
 from conformance.plugin import ScenarioAccess
 
 requirement = pytest.mark.requirement

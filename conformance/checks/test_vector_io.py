@@ -23,7 +23,7 @@ from conformance.checks.shapes import (
     unique_id,
 )
 from conformance.http import RecordingClient
-from conformance.launchers import Exited
+from conformance.launchers.process import Exited
 from conformance.outcomes import not_evaluated
 from conformance.plugin import ScenarioAccess
 

@@ -1,7 +1,7 @@
-"""Launchers turn a scenario into a running target, and stop it afterwards."""
+"""Launchers turn a scenario into a running target, and stop it afterwards.
 
-from conformance.launchers.base import Launcher, Running
-from conformance.launchers.choose import launcher_from_option
-from conformance.launchers.process import Exited, LaunchError
-
-__all__ = ["Exited", "LaunchError", "Launcher", "Running", "launcher_from_option"]
+`base` says what a launcher is, `reference`, `command` and `release` are the three kinds and
+`choose` picks one; `process` runs and stops the children, `forking` and `zygote` start the
+reference server and the fakes from a preloaded parent. Nothing is imported here: the fork
+server runs as ``python -m conformance.launchers.zygote`` and must not load the others first.
+"""

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from conformance.launchers.forking import spawn
+
 
 class LaunchError(Exception):
     """The child could not be started, or did not become ready in time."""
@@ -48,15 +50,8 @@ class ManagedProcess:
         self._drainer: threading.Thread | None = None
         self._terminated = False
         try:
-            self.popen = subprocess.Popen(
-                argv,
-                env=env,
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr_file,
-                start_new_session=True,
-            )
+            # Forked from a preloaded parent where that can run it (`forking`), else a new process.
+            self.popen = spawn(argv, env, workdir, self._stderr_file)
         except OSError as exc:
             self._stderr_file.close()
             self._stdout_file.close()
@@ -75,8 +70,11 @@ class ManagedProcess:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
     def exited(self) -> Exited:
+        """What the child left behind; call it once the child has exited."""
+        returncode = self.popen.poll()
+        assert returncode is not None, "exited() before the child exited"
         self._drain_rest()
-        return Exited(self.popen.returncode, self.stdout_text(), self.stderr_text())
+        return Exited(returncode, self.stdout_text(), self.stderr_text())
 
     def _drain_rest(self) -> None:
         assert self.popen.stdout is not None
@@ -105,8 +103,8 @@ class ManagedProcess:
                     continue
                 chunk = os.read(stream.fileno(), 65536)
                 if not chunk:  # end of stream: the child exited
-                    self.popen.wait(timeout=max(deadline - time.monotonic(), 1))
-                    return Exited(self.popen.returncode, self.stdout_text() + pending.decode(), self.stderr_text())
+                    code = self.popen.wait(timeout=max(deadline - time.monotonic(), 1))
+                    return Exited(code, self.stdout_text() + pending.decode(), self.stderr_text())
                 self._took(chunk)
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
