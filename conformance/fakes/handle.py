@@ -41,7 +41,7 @@ class FakeProcess:
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.process: ManagedProcess | None = None
-        self._client = self._control_client()
+        self._client: httpx.Client | None = None  # made on first use (loading the CA bundle takes a while)
         self._generation = 0
         if start:
             self.up()
@@ -64,15 +64,19 @@ class FakeProcess:
         if isinstance(ready, Exited):
             raise LaunchError(f"fake {self.kind} exited with {ready.returncode}: {ready.stderr.strip()[-300:]}")
 
-    def _control_client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=5.0, verify=_trusting(self.tls))
+    @property
+    def _control(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.url, timeout=5.0, verify=_trusting(self.tls))
+        return self._client
 
     def _hang_up(self) -> None:
         """Close the control connection before the fake stops: a stopping server closes an idle
         connection itself, and over TLS it then waits for this client's close_notify, which an
         idle client never sends while it is not reading."""
-        self._client.close()
-        self._client = self._control_client()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def terminate(self) -> None:
         """Ask the fake to stop without waiting (see `ManagedProcess.terminate`); `stop` waits."""
@@ -87,36 +91,36 @@ class FakeProcess:
             self.process = None
 
     def requests(self) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self._client.get("/_fake/requests").json()["data"]
+        data: list[dict[str, Any]] = self._control.get("/_fake/requests").json()["data"]
         return data
 
     def clear_requests(self) -> None:
-        self._client.delete("/_fake/requests")
+        self._control.delete("/_fake/requests")
 
     def steer(self, **changes: Any) -> None:
-        answer = self._client.post("/_fake/state", json=changes)
+        answer = self._control.post("/_fake/state", json=changes)
         answer.raise_for_status()
         if "models" in changes:
             self.models = list(changes["models"])  # a restart keeps serving the same models
 
     def mint(self, **spec: Any) -> str:
         """A token from the JWKS fake (see `conformance.fakes.jwks.Issuer.mint`)."""
-        answer = self._client.post("/_fake/mint", json=spec)
+        answer = self._control.post("/_fake/mint", json=spec)
         answer.raise_for_status()
         return str(answer.json()["token"])
 
     def require_token(self, token: str | None) -> None:
         """The JWKS fake answers its keys only to ``Authorization: Bearer <token>`` (None: to anyone)."""
-        self._client.post("/_fake/require-token", json={"token": token}).raise_for_status()
+        self._control.post("/_fake/require-token", json={"token": token}).raise_for_status()
 
     def rotate(self, retire_previous: bool = False) -> str:
-        answer = self._client.post("/_fake/rotate", json={"retire_previous": retire_previous})
+        answer = self._control.post("/_fake/rotate", json={"retire_previous": retire_previous})
         answer.raise_for_status()
         return str(answer.json()["kid"])
 
     def stop(self) -> None:
         self.down()
-        self._client.close()
+        self._hang_up()
 
 
 def _trusting(tls: Pki | None) -> ssl.SSLContext | bool:
