@@ -44,10 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
-    # A fake stops within a second even while a deliberately slow answer is still sleeping: the
-    # caller has given up on it, and a graceful wait for it held up the suite's clean-up.
-    ready = ready_prefix(args.kind) + url_of(sock, "https" if tls else "http")
-    serve(app, sock, ready, timeout_graceful_shutdown=1, **tls)
+    serve(app, sock, ready_prefix(args.kind) + url_of(sock, "https" if tls else "http"), **tls)
     return 0
 
 

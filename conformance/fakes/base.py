@@ -41,6 +41,18 @@ class FakeState:
         }
 
 
+async def stall(seconds: float, receive: Receive) -> None:
+    """Answer ``seconds`` late (steering: a slow backend), or stop waiting once the client has hung
+    up: nobody waits for that answer any more, and a fake still sleeping on it could not stop
+    until the sleep ended (a 12 s validator held the suite's clean-up). Call it once the request
+    body has been read, when the next message can only be the disconnect."""
+    hang_up = asyncio.ensure_future(receive())
+    try:
+        await asyncio.wait({hang_up}, timeout=seconds)
+    finally:
+        hang_up.cancel()
+
+
 class RecordingMiddleware:
     """Logs every non-control request, then applies the steering (latency, injected failures)."""
 
@@ -69,7 +81,7 @@ class RecordingMiddleware:
             }
         )
         if self.state.latency_s:
-            await asyncio.sleep(self.state.latency_s)  # steering: a slow backend, not synchronisation
+            await stall(self.state.latency_s, receive)
         if self.state.fail_next > 0:
             self.state.fail_next -= 1
             failure = JSONResponse({"error": "injected failure"}, status_code=self.state.fail_status)

@@ -6,7 +6,6 @@ Steer it with ``responses``: ``{token: {"status": 200, "body": {...}}}``, option
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from starlette.applications import Starlette
@@ -14,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conformance.fakes.base import FakeState, RecordingMiddleware, control_routes
+from conformance.fakes.base import FakeState, RecordingMiddleware, control_routes, stall
 
 
 def create_app(state: FakeState | None = None) -> Starlette:
@@ -27,7 +26,7 @@ def create_app(state: FakeState | None = None) -> Starlette:
             return JSONResponse({"message": "bad payload"}, status_code=400)
         answer = state.responses.get(token) or {"status": 401, "body": {"message": "unknown token"}}
         if answer.get("delay_s"):
-            await asyncio.sleep(float(answer["delay_s"]))  # steering: a slow validator
+            await stall(float(answer["delay_s"]), request.receive)  # steering: a slow validator
         if "raw" in answer:
             return Response(str(answer["raw"]), status_code=int(answer.get("status", 200)))
         return JSONResponse(answer.get("body"), status_code=int(answer.get("status", 200)))
