@@ -37,6 +37,7 @@ from conformance.launchers.base import Running  # noqa: E402
 from conformance.launchers.choose import launcher_from_option  # noqa: E402
 from conformance.launchers.process import ManagedProcess, free_port  # noqa: E402
 from conformance.scenarios import Launched, ScenarioPool  # noqa: E402
+from dev import TEST_ONLY_PLUGINS  # noqa: E402
 from loopback_serving import announcement  # noqa: E402
 
 # The servers measured here are started as new processes: a fork of the suite's preloaded fork
@@ -47,10 +48,11 @@ FIXTURES = ROOT / "fixtures"
 RELEASES = ("llama-stack-0.2", "llama-stack-0.7", "ogx-1")
 # (scenario, what the row says): the same three in every implementation's dialect
 VARIANTS = (("bench", ""), ("bench-jwt", "JWT"), ("bench-jwt-quota", "JWT + quota"))
-MAIN_JOB = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
+LEFT_OUT = [arg for plugin in TEST_ONLY_PLUGINS for arg in ("-p", f"no:{plugin}")]  # as dev.py and tox do
+MAIN_JOB = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *LEFT_OUT]
 # A release run as tox's release environments run it (tox.ini [release]), into a scratch folder.
 RELEASE_RUN = [
-    *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"),
+    *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *LEFT_OUT),
     *("--stack-launch-timeout=60", "--request-timeout=30"),
 ]
 TEST_COMMAND = [sys.executable, "dev.py", "test"]
