@@ -12,6 +12,7 @@ import contextlib
 import os
 import selectors
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -131,8 +132,9 @@ class ManagedProcess:
                 try:
                     client.get(url)
                     return url
-                except httpx.TransportError:
-                    pass
+                except httpx.TransportError as exc:
+                    if _tls_trouble(exc):
+                        return url
                 try:  # waits for the child's exit, and paces the next attempt
                     self.popen.wait(timeout=0.1)
                     return self.exited()
@@ -189,6 +191,18 @@ class ManagedProcess:
 
 
 PROBE_ADDRESS = "127.0.0.2"
+
+
+def _tls_trouble(exc: BaseException) -> bool:
+    """Whether a probe failed in the TLS handshake: something accepted the connection and spoke,
+    so a server is up. What it speaks (plain HTTP on a TLS port, say) is for the checks to judge,
+    with the evidence in hand; waiting on would only end in "did not start" a minute later."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _can_bind(address: str) -> bool:

@@ -50,6 +50,20 @@ def test_a_plain_web_server_is_not_graded(tmp_path: Path) -> None:
     assert "GET /v1/version answered 404 (text/html)" in done.stderr and not done.stdout
 
 
+def test_plain_http_on_a_tls_port_counts_as_started(tmp_path: Path) -> None:
+    """A launched target that speaks plain HTTP where its config asks for TLS is up: the launch
+    returns, and the TLS checks judge what it speaks (CFG-TLS-001, CORE-TLS-001) instead of
+    reporting, a launch timeout later, that it did not start."""
+    port = free_port()
+    web = ManagedProcess(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], dict(os.environ), tmp_path, "web"
+    )
+    try:
+        assert web.wait_for_http(f"https://127.0.0.1:{port}/", 20) == f"https://127.0.0.1:{port}/"
+    finally:
+        web.stop()
+
+
 def test_a_target_too_slow_for_the_timeout(garbage: FakeProcess, tmp_path: Path) -> None:
     garbage.steer(latency_s=5)
     done = run_pytest(f"--stack-url={garbage.url}", "--request-timeout=1", cwd=tmp_path)
