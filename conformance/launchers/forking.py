@@ -110,9 +110,14 @@ class ForkServer:
             finally:
                 os.close(write_end)
             with self._reply:
-                while not self._replies and not self._gone:
-                    self._reply.wait()
-                reply = self._replies.pop(0) if self._replies else "the fork server exited"
+                answered = self._reply.wait_for(lambda: self._replies or self._gone, READY_TIMEOUT_S)
+                if not answered:
+                    # A late answer would be taken for the next request's: use this server no more
+                    # (a child it still forks is stopped when it closes).
+                    self._gone = True
+                    reply: ForkedChild | str = f"the {self.group} fork server did not answer"
+                else:
+                    reply = self._replies.pop(0) if self._replies else "the fork server exited"
         if isinstance(reply, ForkedChild):
             return reply
         stdout.close()
@@ -138,7 +143,7 @@ class ForkServer:
                     with self._reply:
                         self._replies.append(reply)
                         self._reply.notify_all()
-        except (OSError, EOFError):
+        except Exception:  # a broken server or message: it cannot be trusted with children any more
             pass
         self._lost()
 

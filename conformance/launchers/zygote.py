@@ -153,7 +153,11 @@ class Zygote:
         if threads != 1:
             send(self.sock, {"failed": f"the fork server runs {threads} threads; forking it would be unsafe"})
             return
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # no more processes, no memory: the requester starts one itself
+            send(self.sock, {"failed": f"fork failed: {exc}"})
+            return
         if pid == 0:
             self._become(message, fds)
         self.living.add(pid)

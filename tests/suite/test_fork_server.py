@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -105,3 +106,20 @@ def test_closing_the_fork_server_stops_the_children_it_started(tmp_path: Path) -
     with pytest.raises(ProcessLookupError):
         os.killpg(child.pid, 0)  # nothing of it is left
     child.stdout.close()
+
+
+def test_a_fork_server_that_dies_takes_its_children_with_it(tmp_path: Path) -> None:
+    """Nobody could report the exits of a dead fork server's children, nor stop them by a PID
+    the suite still trusts: they are killed by their process groups, and counted as killed."""
+    server = ForkServer("conformance.fakes", ())
+    with (tmp_path / "child.stderr").open("wb") as stderr:
+        child = server.spawn(["-m", "conformance.fakes", "ollama"], dict(os.environ), tmp_path, stderr)
+    assert isinstance(child, ForkedChild) and child.stdout is not None
+    assert child.stdout.readline().startswith(b"fake ollama: listening on ")
+    server._process.kill()
+    assert child.wait(timeout=30) == -signal.SIGKILL
+    # Its end of the pipe closes when it is really gone (bounded: a live child would keep it open).
+    assert select.select([child.stdout], [], [], 30)[0], "the child is still running"
+    assert child.stdout.read() == b""
+    child.stdout.close()
+    server.close()
