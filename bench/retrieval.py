@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -31,11 +30,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from run import measure_new_processes  # noqa: E402
+
 from conformance.launchers.choose import launcher_from_option  # noqa: E402
 from conformance.scenarios import ScenarioPool  # noqa: E402
-
-# Measured servers are new processes, never forks of the suite's fork server (see bench/run.py).
-os.environ["CONFORMANCE_FORK_SERVER"] = "0"
 
 FIXTURES = ROOT / "fixtures"
 RELEASE = "llama-stack-0.7"
@@ -155,6 +153,7 @@ def main() -> int:
     parser.add_argument("--releases", action="store_true", help=f"also measure {RELEASE} (release launcher)")
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this file")
     args = parser.parse_args()
+    measure_new_processes()
     rows = [run_target(name, args) for name in ["reference", *([RELEASE] if args.releases else [])]]
     print("| target | ingest files/s | ingest p50 / p99 ms | chunks searched | search p50 / p99 ms |")
     print("|---|---|---|---|---|")

@@ -40,9 +40,12 @@ from conformance.scenarios import Launched, ScenarioPool  # noqa: E402
 from dev import TEST_ONLY_PLUGINS  # noqa: E402
 from loopback_serving import announcement  # noqa: E402
 
-# The servers measured here are started as new processes: a fork of the suite's preloaded fork
-# server would skip the imports a cold start is made of (conformance.launchers.forking).
-os.environ["CONFORMANCE_FORK_SERVER"] = "0"
+
+def measure_new_processes() -> None:
+    """Start every server measured here as a new process: a fork of the suite's preloaded fork
+    server would skip the imports a cold start is made of (conformance.launchers.forking)."""
+    os.environ["CONFORMANCE_FORK_SERVER"] = "0"
+
 
 FIXTURES = ROOT / "fixtures"
 RELEASES = ("llama-stack-0.2", "llama-stack-0.7", "ogx-1")
@@ -366,6 +369,7 @@ def main() -> int:
     parser.add_argument("--releases", action="store_true", help=f"also measure {', '.join(RELEASES)}")
     parser.add_argument("--json", type=Path, help="write the figures as JSON to this file")
     args = parser.parse_args()
+    measure_new_processes()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     pools: list[ScenarioPool] = []
     running: list[ManagedProcess] = []
