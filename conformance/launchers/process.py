@@ -194,13 +194,14 @@ PROBE_ADDRESS = "127.0.0.2"
 
 
 def _tls_trouble(exc: BaseException) -> bool:
-    """Whether a probe failed in the TLS handshake: something accepted the connection and spoke,
-    so a server is up. What it speaks (plain HTTP on a TLS port, say) is for the checks to judge,
-    with the evidence in hand; waiting on would only end in "did not start" a minute later."""
+    """Whether a probe failed in the TLS handshake on something the server said: it accepted the
+    connection and answered, so a server is up. What it speaks (plain HTTP on a TLS port, say) is
+    for the checks to judge, with the evidence in hand; waiting on would only end in "did not
+    start" a minute later. A connection closed mid-handshake says nothing and is tried again."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLError):
-            return True
+            return not isinstance(cause, ssl.SSLEOFError | ssl.SSLZeroReturnError)
         cause = cause.__cause__ or cause.__context__
     return False
 

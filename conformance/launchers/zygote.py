@@ -244,6 +244,13 @@ def _run(argv: list[str]) -> int:
 
 
 def main() -> int:
+    if len(sys.argv) != 3 or sys.argv[1] not in GROUPS or not sys.argv[2].isdigit():
+        print(
+            f"usage: python -m conformance.launchers.zygote {{{','.join(GROUPS)}}} FD  (started by the suite, "
+            "with FD its end of a unix socket; see conformance.launchers.forking)",
+            file=sys.stderr,
+        )
+        return 2
     group, control = sys.argv[1], int(sys.argv[2])
     sock = socket.socket(fileno=control)
     for module in GROUPS[group]:
